@@ -114,7 +114,8 @@ export class Writer {
   }
 
   unsignedVarint(v: number): void {
-    if (v < 0 || v > 0xffffffff || !Number.isInteger(v)) throw new EncodeError(`invalid unsigned varint ${v}`);
+    if (v < 0 || v > 0xffffffff || !Number.isInteger(v))
+      throw new EncodeError(`invalid unsigned varint ${v}`);
     this.ensure(5);
     while (v >= 0x80) {
       this.buf[this.pos++] = (v & 0x7f) | 0x80;
