@@ -10,7 +10,7 @@ import { messageArb } from './arbitrary.js';
 
 type AnyCodec = MessageCodec<unknown>;
 
-const codecs: AnyCodec[] = Object.values(generated).filter(
+const codecs = (Object.values(generated) as unknown[]).filter(
   (x): x is AnyCodec => typeof x === 'object' && x !== null && 'encode' in x && 'fields' in x,
 );
 
