@@ -1,0 +1,73 @@
+// The contract between the network layer and the per-API handler files (handlers/NN-name.ts).
+//
+// A handler states the versions it serves; ApiVersions is derived from the registry of handlers,
+// never from a hand-kept list. Handlers run in arrival order per connection: whatever a handler
+// does before its first `await` (an append to a log, say) happens in request order, and the
+// responses go back in request order whatever order their promises settle in.
+
+import type { RequestHeader } from '../protocol/generated/messages/RequestHeader.js';
+import type { MessageCodec } from '../protocol/message.js';
+
+/** Returned by a handler that must not answer (Produce with acks=0). */
+export const NO_RESPONSE: unique symbol = Symbol('no response');
+
+export interface RequestContext {
+  readonly header: RequestHeader;
+  readonly apiVersion: number;
+  readonly clientId: string | null;
+  /** "host:port" of the client. */
+  readonly clientAddress: string;
+  readonly connectionId: number;
+}
+
+export type HandlerResult<Resp> = Resp | typeof NO_RESPONSE;
+
+export interface ApiHandler<Req = unknown, Resp = unknown, Services = unknown> {
+  readonly apiKey: number;
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  readonly request: MessageCodec<Req>;
+  readonly response: MessageCodec<Resp>;
+  handle(
+    req: Req,
+    ctx: RequestContext,
+    services: Services,
+  ): HandlerResult<Resp> | Promise<HandlerResult<Resp>>;
+}
+
+export function defineHandler<Req, Resp, Services>(
+  h: ApiHandler<Req, Resp, Services>,
+): ApiHandler<Req, Resp, Services> {
+  const v = h.request.validVersions;
+  if (h.minVersion < v.min || h.maxVersion > v.max || h.minVersion > h.maxVersion) {
+    throw new Error(
+      `${h.request.name}: handler versions ${h.minVersion}-${h.maxVersion} outside ${v.min}-${v.max}`,
+    );
+  }
+  // A version still being designed upstream is never advertised.
+  if (h.request.latestVersionUnstable && h.maxVersion >= v.max) {
+    throw new Error(`${h.request.name}: version ${v.max} is unstable upstream and must not be served`);
+  }
+  return h;
+}
+
+/** The handlers a broker serves, by API key. */
+export class ApiRegistry<Services> {
+  private readonly byKey = new Map<number, ApiHandler<unknown, unknown, Services>>();
+
+  register<Req, Resp>(h: ApiHandler<Req, Resp, Services>): void {
+    if (this.byKey.has(h.apiKey)) throw new Error(`api key ${h.apiKey} registered twice`);
+    this.byKey.set(h.apiKey, h as unknown as ApiHandler<unknown, unknown, Services>);
+  }
+
+  get(apiKey: number): ApiHandler<unknown, unknown, Services> | undefined {
+    return this.byKey.get(apiKey);
+  }
+
+  /** (apiKey, minVersion, maxVersion) of every served API, ascending by key: ApiVersions' answer. */
+  versions(): { apiKey: number; minVersion: number; maxVersion: number }[] {
+    return [...this.byKey.values()]
+      .map((h) => ({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }))
+      .sort((a, b) => a.apiKey - b.apiKey);
+  }
+}

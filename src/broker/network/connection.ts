@@ -1,0 +1,192 @@
+// One client connection: frames in, handlers called in arrival order, responses out in request
+// order (clients pipeline many requests on one connection and match answers by position).
+//
+// What closes the connection, as in Kafka: a size prefix outside 0..socket.request.max.bytes, a
+// header or body that does not decode, an unknown API key, an unsupported version of any API
+// but ApiVersions (which gets a v0 answer with UNSUPPORTED_VERSION and the versions we serve),
+// and a handler that throws. None of these reaches the rest of the broker.
+//
+// Backpressure: reading pauses while too many requests are in flight or while the socket has
+// more unsent response bytes than its high-water mark, and resumes when both drain; a client
+// that sends faster than it reads is slowed rather than buffered without bound.
+
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { decodeRequestHeader, encodeResponse } from '../../protocol/frame.js';
+import { ApiKey } from '../../protocol/generated/apis.js';
+import { ApiVersionsResponse } from '../../protocol/generated/messages/ApiVersionsResponse.js';
+import { Reader } from '../../protocol/primitives/reader.js';
+import { type ApiRegistry, NO_RESPONSE, type RequestContext } from '../api-handler.js';
+import { FrameSplitter } from './frame-splitter.js';
+
+const UNSUPPORTED_VERSION = 35;
+
+export interface ConnectionOptions {
+  maxRequestBytes: number;
+  maxInFlight: number;
+  idleTimeoutMs: number;
+}
+
+interface Slot {
+  chunks: Buffer[] | null; // null until the handler answered
+  noResponse: boolean;
+}
+
+export class Connection<Services> {
+  private readonly splitter: FrameSplitter;
+  private readonly pending: Slot[] = [];
+  private closed = false;
+  private paused = false;
+  private readonly address: string;
+
+  constructor(
+    readonly id: number,
+    private readonly socket: Socket,
+    private readonly registry: ApiRegistry<Services>,
+    private readonly services: Services,
+    private readonly options: ConnectionOptions,
+    private readonly log: Logger,
+    private readonly onClose: (c: Connection<Services>) => void,
+  ) {
+    this.splitter = new FrameSplitter(options.maxRequestBytes);
+    this.address = `${socket.remoteAddress}:${socket.remotePort}`;
+    socket.setNoDelay(true);
+    socket.setTimeout(options.idleTimeoutMs);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.maybeResume());
+    socket.on('timeout', () => this.close('idle for connections.max.idle.ms'));
+    socket.on('error', (err) => this.close(`socket error: ${err.message}`));
+    socket.on('close', () => this.close());
+  }
+
+  close(reason?: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (reason) this.log.debug({ client: this.address, reason }, 'closing connection');
+    this.socket.destroy();
+    this.onClose(this);
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames: Buffer[];
+    try {
+      frames = this.splitter.push(chunk);
+    } catch (err) {
+      this.close((err as Error).message);
+      return;
+    }
+    for (const frame of frames) {
+      if (this.closed) return;
+      this.dispatch(frame);
+    }
+    this.maybePause();
+  }
+
+  private dispatch(frame: Buffer): void {
+    let parsed: ReturnType<typeof decodeRequestHeader>;
+    try {
+      parsed = decodeRequestHeader(frame);
+    } catch (err) {
+      this.close(`bad request header: ${(err as Error).message}`);
+      return;
+    }
+    const { header } = parsed;
+    const apiKey = header.requestApiKey;
+    const version = header.requestApiVersion;
+    const handler = this.registry.get(apiKey);
+    if (!handler) {
+      this.close(`unknown api key ${apiKey}`);
+      return;
+    }
+    if (version < handler.minVersion || version > handler.maxVersion) {
+      if (apiKey === ApiKey.ApiVersions) this.answerUnsupportedApiVersions(header.correlationId);
+      else this.close(`unsupported version ${version} of api key ${apiKey}`);
+      return;
+    }
+    let request: unknown;
+    try {
+      // Read, not decode: like Kafka's parser, bytes left after a complete request body are
+      // ignored (@platformatic/kafka sends one extra byte in Metadata v11, for example).
+      request = handler.request.read(new Reader(parsed.body), version);
+    } catch (err) {
+      this.close(`bad ${handler.request.name} v${version}: ${(err as Error).message}`);
+      return;
+    }
+    const ctx: RequestContext = {
+      header,
+      apiVersion: version,
+      clientId: header.clientId,
+      clientAddress: this.address,
+      connectionId: this.id,
+    };
+    const slot: Slot = { chunks: null, noResponse: false };
+    this.pending.push(slot);
+    const answer = (response: unknown) => {
+      if (response === NO_RESPONSE) slot.noResponse = true;
+      else slot.chunks = encodeResponse(apiKey, version, header.correlationId, handler.response, response);
+      this.flush();
+    };
+    const fail = (err: unknown) => {
+      this.log.error({ err, api: handler.request.name, client: this.address }, 'request handler failed');
+      this.close('handler failed');
+    };
+    try {
+      const result = handler.handle(request, ctx, this.services);
+      if (result instanceof Promise) result.then(answer, fail);
+      else answer(result);
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  /** Kafka answers a too-new ApiVersions with v0 and UNSUPPORTED_VERSION, listing what it serves. */
+  private answerUnsupportedApiVersions(correlationId: number): void {
+    const body = {
+      ...ApiVersionsResponse.default(),
+      errorCode: UNSUPPORTED_VERSION,
+      apiKeys: this.registry.versions(),
+    };
+    this.pending.push({
+      chunks: encodeResponse(ApiKey.ApiVersions, 0, correlationId, ApiVersionsResponse, body),
+      noResponse: false,
+    });
+    this.flush();
+  }
+
+  /** Writes every answered response at the head of the queue, in request order. */
+  private flush(): void {
+    if (this.closed) return;
+    let corked = false;
+    while (this.pending.length > 0) {
+      const head = this.pending[0];
+      if (!head.noResponse && head.chunks === null) break;
+      this.pending.shift();
+      if (head.chunks) {
+        if (!corked) {
+          this.socket.cork();
+          corked = true;
+        }
+        for (const c of head.chunks) this.socket.write(c);
+      }
+    }
+    if (corked) this.socket.uncork();
+    this.maybePause();
+    this.maybeResume();
+  }
+
+  private maybePause(): void {
+    if (this.paused || this.closed) return;
+    if (this.pending.length >= this.options.maxInFlight || this.socket.writableNeedDrain) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  private maybeResume(): void {
+    if (!this.paused || this.closed) return;
+    if (this.pending.length < this.options.maxInFlight && !this.socket.writableNeedDrain) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+}

@@ -1,0 +1,58 @@
+// SocketServer: accepts TCP connections on one listener and hands each to a Connection.
+// It owns the set of open connections so that shutdown can close them all.
+
+import { createServer, type Server } from 'node:net';
+import type { Logger } from 'pino';
+import type { ApiRegistry } from '../api-handler.js';
+import { Connection, type ConnectionOptions } from './connection.js';
+
+export class SocketServer<Services> {
+  private server: Server | null = null;
+  private readonly connections = new Set<Connection<Services>>();
+  private nextId = 1;
+
+  constructor(
+    private readonly registry: ApiRegistry<Services>,
+    private readonly services: Services,
+    private readonly options: ConnectionOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** Listens on host:port (port 0 picks a free one); resolves to the bound port. */
+  listen(host: string, port: number): Promise<number> {
+    const server = createServer({ noDelay: true }, (socket) => {
+      const c = new Connection(
+        this.nextId++,
+        socket,
+        this.registry,
+        this.services,
+        this.options,
+        this.log,
+        (closed) => this.connections.delete(closed),
+      );
+      this.connections.add(c);
+    });
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        const addr = server.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : port);
+      });
+    });
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Stops accepting, closes every connection, and resolves once the listener is closed. */
+  close(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    for (const c of [...this.connections]) c.close();
+    if (!server) return Promise.resolve();
+    return new Promise((resolve) => server.close(() => resolve()));
+  }
+}
