@@ -14,6 +14,7 @@
 
 import { lz4Native, xxhash32 } from './native.js';
 import { CompressionError, checkLimit } from './types.js';
+
 const LZ4_MAGIC = 0x184d2204;
 const SKIPPABLE_MAGIC = 0x184d2a50; // low 4 bits are free
 const MAX_BLOCK_EXPANSION = 255;
