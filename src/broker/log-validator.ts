@@ -1,0 +1,199 @@
+// LogValidator: what a leader checks in a partition's records before appending them (Kafka's
+// LogValidator and ProduceRequest.validateRecords, for Produce v3+, where clients send magic 2).
+//
+// Every record is walked, but without allocating: lengths, varints and bounds only, so that a
+// malformed record inside a batch with a valid CRC is refused here rather than stored and served
+// to consumers. Compressed batches are decompressed (under the caller's cap) for the same walk.
+// Nothing is modified; offsets are assigned by the log on append.
+//
+// Errors, as Kafka returns them for the partition:
+//   CORRUPT_MESSAGE        CRC mismatch, truncated batch, records that do not parse
+//   INVALID_RECORD         not exactly one batch, magic < 2, control batch from a client,
+//                          inconsistent offsets or count, keyless record on a compacted topic
+//   MESSAGE_TOO_LARGE      a batch larger than max.message.bytes
+//   RECORD_LIST_TOO_LARGE  the record set is larger than the segment size
+//   INVALID_TIMESTAMP      a record timestamp outside message.timestamp.before/after.max.ms
+
+import { decompress } from '../protocol/compression/index.js';
+import { CompressionType } from '../protocol/compression/types.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { DecodeError, Reader } from '../protocol/primitives/reader.js';
+import {
+  computeRecordBatchCrc,
+  LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  RECORD_BATCH_OVERHEAD,
+  type RecordBatchHeader,
+  readRecordBatchHeader,
+  TimestampType,
+} from '../protocol/records/index.js';
+
+export interface ValidationOptions {
+  /** max.message.bytes of the topic: the largest batch accepted. */
+  maxMessageBytes: number;
+  /** segment.bytes of the topic: the largest record set accepted. */
+  segmentBytes: number;
+  /** cleanup.policy includes compact: every record needs a key. */
+  compacted: boolean;
+  /** message.timestamp.type of the topic. */
+  timestampType: 'CreateTime' | 'LogAppendTime';
+  /** message.timestamp.before.max.ms / after.max.ms (CreateTime only). */
+  timestampBeforeMaxMs: number;
+  timestampAfterMaxMs: number;
+  nowMs: number;
+  /** Cap on the uncompressed size of one batch. */
+  maxUncompressedBytes: number;
+}
+
+export interface RecordError {
+  batchIndex: number;
+  message: string | null;
+}
+
+export type ValidationResult =
+  | { ok: true; batch: Buffer; header: RecordBatchHeader; recordCount: number }
+  | { ok: false; errorCode: number; errorMessage: string; recordErrors: RecordError[] };
+
+function fail(errorCode: number, errorMessage: string, recordErrors: RecordError[] = []): ValidationResult {
+  return { ok: false, errorCode, errorMessage, recordErrors };
+}
+
+/** Validates the `records` of one partition of a Produce request. */
+export function validateRecords(records: Buffer | null, o: ValidationOptions): ValidationResult {
+  if (records === null || records.length === 0) {
+    return fail(ErrorCode.INVALID_RECORD, 'Produce requests must contain exactly one record batch');
+  }
+  if (records.length > o.segmentBytes) {
+    return fail(
+      ErrorCode.RECORD_LIST_TOO_LARGE,
+      `record set of ${records.length} bytes exceeds segment.bytes ${o.segmentBytes}`,
+    );
+  }
+  if (records.length < RECORD_BATCH_OVERHEAD)
+    return fail(ErrorCode.CORRUPT_MESSAGE, 'record batch is truncated');
+  const magic = records.readInt8(MAGIC_OFFSET);
+  if (magic !== 2) {
+    return fail(
+      ErrorCode.INVALID_RECORD,
+      `Produce requests v3 and above must use record batch magic 2, not ${magic}`,
+    );
+  }
+  let header: RecordBatchHeader;
+  try {
+    header = readRecordBatchHeader(records);
+  } catch (err) {
+    return fail(ErrorCode.CORRUPT_MESSAGE, (err as Error).message);
+  }
+  const size = LOG_OVERHEAD + header.batchLength;
+  if (size > records.length) return fail(ErrorCode.CORRUPT_MESSAGE, 'record batch is truncated');
+  if (size < records.length) {
+    return fail(ErrorCode.INVALID_RECORD, 'Produce requests must contain exactly one record batch');
+  }
+  if (size > o.maxMessageBytes) {
+    return fail(
+      ErrorCode.MESSAGE_TOO_LARGE,
+      `batch of ${size} bytes exceeds max.message.bytes ${o.maxMessageBytes}`,
+    );
+  }
+  if (computeRecordBatchCrc(records) !== header.crc) {
+    return fail(ErrorCode.CORRUPT_MESSAGE, 'record batch CRC does not match its contents');
+  }
+  if (header.isControl) return fail(ErrorCode.INVALID_RECORD, 'clients may not write control batches');
+  if (header.recordCount <= 0)
+    return fail(ErrorCode.INVALID_RECORD, `invalid record count ${header.recordCount}`);
+  if (header.lastOffsetDelta + 1 !== header.recordCount) {
+    return fail(
+      ErrorCode.INVALID_RECORD,
+      `inconsistent batch offset range: lastOffsetDelta ${header.lastOffsetDelta} with ${header.recordCount} records`,
+    );
+  }
+
+  let body: Buffer;
+  let start: number;
+  if (header.compression === CompressionType.None) {
+    body = records;
+    start = RECORD_BATCH_OVERHEAD;
+  } else {
+    try {
+      body = decompress(
+        header.compression,
+        records.subarray(RECORD_BATCH_OVERHEAD, size),
+        o.maxUncompressedBytes,
+      );
+    } catch (err) {
+      return fail(ErrorCode.CORRUPT_MESSAGE, `records do not decompress: ${(err as Error).message}`);
+    }
+    start = 0;
+  }
+  const end = header.compression === CompressionType.None ? size : body.length;
+  const checkTimestamps = o.timestampType === 'CreateTime';
+  const lowest = o.nowMs - o.timestampBeforeMaxMs;
+  const highest = o.nowMs + o.timestampAfterMaxMs;
+  const baseTimestamp = Number(header.baseTimestamp);
+  const recordErrors: RecordError[] = [];
+  let timestampError = false;
+  let keyError = false;
+  try {
+    const r = new Reader(body, start, end);
+    for (let i = 0; i < header.recordCount; i++) {
+      const length = r.varint();
+      if (length < 6 || length > r.remaining)
+        throw new DecodeError(`record ${i} has invalid length ${length}`);
+      const recordEnd = r.pos + length;
+      r.int8(); // attributes, unused in v2
+      const timestampDelta = r.varlongNumber();
+      if (r.varint() !== i) throw new DecodeError(`record ${i} has offset delta out of sequence`);
+      const keyLength = r.varint();
+      if (keyLength < -1) throw new DecodeError(`record ${i} has invalid key length`);
+      if (keyLength > 0) r.raw(keyLength);
+      const valueLength = r.varint();
+      if (valueLength < -1) throw new DecodeError(`record ${i} has invalid value length`);
+      if (valueLength > 0) r.raw(valueLength);
+      const headers = r.varint();
+      if (headers < 0 || headers * 2 > recordEnd - r.pos)
+        throw new DecodeError(`record ${i} has invalid header count`);
+      for (let h = 0; h < headers; h++) {
+        const hk = r.varint();
+        if (hk < 0) throw new DecodeError(`record ${i} has a header with invalid key length`);
+        r.raw(hk);
+        const hv = r.varint();
+        if (hv < -1) throw new DecodeError(`record ${i} has a header with invalid value length`);
+        if (hv > 0) r.raw(hv);
+      }
+      if (r.pos !== recordEnd) throw new DecodeError(`record ${i} does not match its length`);
+      if (o.compacted && keyLength < 0) {
+        keyError = true;
+        recordErrors.push({ batchIndex: i, message: 'Compacted topic cannot accept message without key' });
+      }
+      if (checkTimestamps && header.timestampType === TimestampType.CreateTime) {
+        const ts = baseTimestamp + timestampDelta;
+        if (ts < lowest || ts > highest) {
+          timestampError = true;
+          recordErrors.push({
+            batchIndex: i,
+            message: `Timestamp ${ts} of message with offset ${i} is out of range`,
+          });
+        }
+      }
+    }
+    if (r.pos !== end) throw new DecodeError(`${end - r.pos} bytes follow the last record`);
+  } catch (err) {
+    if (err instanceof DecodeError) return fail(ErrorCode.CORRUPT_MESSAGE, err.message);
+    throw err;
+  }
+  if (keyError) {
+    return fail(
+      ErrorCode.INVALID_RECORD,
+      'One or more records have been rejected due to missing keys',
+      recordErrors,
+    );
+  }
+  if (timestampError) {
+    return fail(
+      ErrorCode.INVALID_TIMESTAMP,
+      'One or more records have been rejected due to invalid timestamp',
+      recordErrors,
+    );
+  }
+  return { ok: true, batch: records, header, recordCount: header.recordCount };
+}
