@@ -1,0 +1,104 @@
+// Baselines for the broker benchmarks, measured on this machine in the same run as them: what
+// raw Node TCP over loopback and raw sequential disk writes reach, with no Kafka in the way.
+//
+//   npm run bench:baseline [-- --seconds 3 --dir /tmp]
+//
+// Exported so that the broker benchmarks can measure the baseline beside each of their figures.
+
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+export interface Rate {
+  bytesPerSec: number;
+}
+
+/** One client streams `chunkBytes` writes to a server that discards them, for `seconds`. */
+export async function loopbackTcp(seconds: number, chunkBytes = 64 * 1024): Promise<Rate> {
+  let received = 0;
+  const server = createServer((s) => s.on('data', (d: Buffer) => (received += d.length)));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const sock = connect(port, '127.0.0.1');
+  await new Promise<void>((r) => sock.once('connect', r));
+  const chunk = Buffer.alloc(chunkBytes, 1);
+  const start = performance.now();
+  const deadline = start + seconds * 1000;
+  await new Promise<void>((resolve) => {
+    const pump = () => {
+      while (performance.now() < deadline) {
+        if (!sock.write(chunk)) {
+          sock.once('drain', pump);
+          return;
+        }
+      }
+      resolve();
+    };
+    pump();
+  });
+  const elapsed = (performance.now() - start) / 1000;
+  sock.destroy();
+  await new Promise<void>((r) => server.close(() => r()));
+  return { bytesPerSec: received / elapsed };
+}
+
+/** Sequential writes of `chunkBytes`, with an fdatasync every `syncEveryBytes` (0: never). */
+export function diskWrite(dir: string, seconds: number, chunkBytes: number, syncEveryBytes: number): Rate {
+  const path = join(dir, `baseline-${process.pid}.bin`);
+  const fd = openSync(path, 'w');
+  const chunk = Buffer.alloc(chunkBytes, 2);
+  let written = 0;
+  let sinceSync = 0;
+  const start = performance.now();
+  const deadline = start + seconds * 1000;
+  try {
+    while (performance.now() < deadline) {
+      writeSync(fd, chunk);
+      written += chunkBytes;
+      sinceSync += chunkBytes;
+      if (syncEveryBytes > 0 && sinceSync >= syncEveryBytes) {
+        fdatasyncSync(fd);
+        sinceSync = 0;
+      }
+    }
+    if (syncEveryBytes > 0) fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+    rmSync(path, { force: true });
+  }
+  return { bytesPerSec: written / ((performance.now() - start) / 1000) };
+}
+
+const MB = (r: Rate) => `${(r.bytesPerSec / 1e6).toFixed(0)} MB/s`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { seconds: { type: 'string', default: '3' }, dir: { type: 'string' } },
+  });
+  const seconds = Number(values.seconds);
+  const dir = mkdtempSync(join(values.dir ?? tmpdir(), 'samsa-baseline-'));
+  try {
+    console.log(
+      `machine: ${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, node ${process.version}, ${new Date().toISOString()}`,
+    );
+    console.log(`disk: ${dir}\n`);
+    console.log('| baseline | rate |');
+    console.log('|---|---|');
+    console.log(`| loopback TCP, one connection, 64 KiB writes | ${MB(await loopbackTcp(seconds))} |`);
+    console.log(
+      `| disk write 1 MiB chunks, no fdatasync (page cache) | ${MB(diskWrite(dir, seconds, 1 << 20, 0))} |`,
+    );
+    console.log(
+      `| disk write 1 MiB chunks, fdatasync each 1 MiB | ${MB(diskWrite(dir, seconds, 1 << 20, 1 << 20))} |`,
+    );
+    console.log(
+      `| disk write 64 KiB chunks, fdatasync each 64 KiB | ${MB(diskWrite(dir, seconds, 64 << 10, 64 << 10))} |`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
