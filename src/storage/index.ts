@@ -1,0 +1,52 @@
+// Samsa's storage layer: Kafka's on-disk log layout (segments, indexes, checkpoints), partition
+// logs with a stated durability contract (partition-log.ts), and the log manager.
+
+export {
+  type CheckpointEntry,
+  CorruptCheckpointError,
+  formatOffsetCheckpoint,
+  parseOffsetCheckpoint,
+} from './checkpoint.js';
+export {
+  type CleanupPolicy,
+  DEFAULT_LOG_CONFIG,
+  InvalidLogConfigError,
+  isPageCacheMode,
+  type LogConfig,
+  logConfigFromKafka,
+  makeLogConfig,
+  type TimestampTypeName,
+} from './config.js';
+export {
+  InvalidAppendError,
+  KafkaStorageError,
+  LogUnavailableError,
+  OffsetOutOfRangeError,
+  StorageError,
+} from './errors.js';
+export {
+  CLEAN_SHUTDOWN_FILE,
+  LOG_START_OFFSET_CHECKPOINT_FILE,
+  offsetFilePrefix,
+  parsePartitionDirName,
+  partitionDirName,
+  RECOVERY_POINT_CHECKPOINT_FILE,
+  type StorageHooks,
+  type TopicPartition,
+} from './files.js';
+export { LogManager, type LogManagerOptions } from './log-manager.js';
+export {
+  type AppendOptions,
+  concatRecords,
+  ListOffsetsTimestamp,
+  type LogAppendInfo,
+  type LogReadResult,
+  PartitionLog,
+  type PartitionLogOptions,
+  type ReadOptions,
+  SYSTEM_TIME,
+  type Time,
+  type TimestampAndOffset,
+} from './partition-log.js';
+export { ManualScheduler, type Scheduler, TimerScheduler } from './scheduler.js';
+export { TailCache } from './tail-cache.js';

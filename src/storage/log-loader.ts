@@ -1,0 +1,151 @@
+// Opening a partition directory (Kafka's LogLoader): finds the segments, removes leftovers of
+// interrupted deletions and index replacements, recovers the segments that may hold data not
+// known to be durable, and works out the log end and log start offsets.
+//
+// Recovery rule (Kafka's): every segment from the one containing the recovery point on is
+// rescanned (header sanity, CRC-32C, offset order) and truncated at its first bad batch; once a
+// segment was truncated, every later segment is deleted, so the log stays a prefix of what was
+// written. Segments before it are trusted; their indexes load lazily and are checked then. After a
+// clean shutdown nothing is rescanned: only the last segment's indexes are loaded (and checked) to
+// find the log end offset. Recovered segments are fsynced and their rebuilt indexes written before
+// the log opens, so everything the loader leaves behind is durable.
+
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import {
+  DELETED_FILE_SUFFIX,
+  fsyncDir,
+  INDEX_FILE_SUFFIX,
+  LOG_FILE_SUFFIX,
+  parseSegmentFileName,
+  type StorageHooks,
+  TIME_INDEX_FILE_SUFFIX,
+  TMP_FILE_SUFFIX,
+  unlinkIfExists,
+} from './files.js';
+import { LogSegment, type SegmentSettings } from './log-segment.js';
+
+export interface LoadLogParams {
+  dir: string;
+  settings: SegmentSettings;
+  /** Offset up to which the log is known durable (recovery-point-offset-checkpoint), 0 if unknown. */
+  recoveryPoint: number;
+  /** From log-start-offset-checkpoint, 0 if unknown. */
+  logStartOffset: number;
+  /** The log dir carried a clean-shutdown marker: trust every segment. */
+  hadCleanShutdown: boolean;
+  hooks: StorageHooks;
+  nowMs: number;
+  logger?: Logger;
+}
+
+export interface LoadedLog {
+  segments: LogSegment[];
+  nextOffset: number;
+  logStartOffset: number;
+  /** Segments rescanned (0 after a clean shutdown). */
+  recoveredSegments: number;
+  /** Bytes cut off torn or corrupt tails, and segments deleted after them. */
+  truncatedBytes: number;
+}
+
+/** Loads the partition directory `dir`, creating it (with an empty first segment) if new. */
+export async function loadLog(p: LoadLogParams): Promise<LoadedLog> {
+  await mkdir(p.dir, { recursive: true });
+  const names = await readdir(p.dir);
+  const logBases: number[] = [];
+  const indexFiles: Array<{ name: string; baseOffset: number }> = [];
+  const leftovers: string[] = [];
+  for (const name of names) {
+    if (name.endsWith(DELETED_FILE_SUFFIX) || name.endsWith(TMP_FILE_SUFFIX) || name.endsWith('.cleaned')) {
+      leftovers.push(name);
+      continue;
+    }
+    const parsed = parseSegmentFileName(name);
+    if (!parsed) continue;
+    if (parsed.suffix === LOG_FILE_SUFFIX) logBases.push(parsed.baseOffset);
+    else if (parsed.suffix === INDEX_FILE_SUFFIX || parsed.suffix === TIME_INDEX_FILE_SUFFIX)
+      indexFiles.push({ name, baseOffset: parsed.baseOffset });
+  }
+  // Interrupted deletions and index replacements, and indexes whose log is gone (Kafka removes
+  // orphaned index files too).
+  const bases = new Set(logBases);
+  for (const f of indexFiles) if (!bases.has(f.baseOffset)) leftovers.push(f.name);
+  await Promise.all(leftovers.map((n) => unlinkIfExists(join(p.dir, n))));
+  logBases.sort((a, b) => a - b);
+
+  if (logBases.length === 0) {
+    const start = Math.max(p.logStartOffset, 0);
+    const seg = LogSegment.createNew(p.dir, start, p.settings, p.hooks, p.nowMs);
+    await seg.createFile();
+    await seg.persistIndexes();
+    await fsyncDir(p.dir);
+    return {
+      segments: [seg],
+      nextOffset: start,
+      logStartOffset: start,
+      recoveredSegments: 0,
+      truncatedBytes: 0,
+    };
+  }
+
+  const stats = await Promise.all(
+    logBases.map((b) => stat(join(p.dir, `${String(b).padStart(20, '0')}.log`))),
+  );
+  let segments = logBases.map((b, i) =>
+    LogSegment.openExisting(p.dir, b, stats[i].size, stats[i].mtimeMs, p.settings, p.hooks, p.nowMs),
+  );
+
+  let recoveredSegments = 0;
+  let truncatedBytes = 0;
+  if (p.hadCleanShutdown) {
+    await segments[segments.length - 1].ensureLoaded();
+  } else {
+    // The segment holding the recovery point, and everything after it.
+    let first = 0;
+    for (let i = 0; i < segments.length; i++) if (segments[i].baseOffset <= p.recoveryPoint) first = i;
+    for (let i = first; i < segments.length; i++) {
+      const seg = segments[i];
+      const cut = await seg.recover();
+      recoveredSegments++;
+      if (cut > 0) {
+        truncatedBytes += cut;
+        p.logger?.warn(
+          {
+            segment: seg.paths.log,
+            validBytes: seg.size,
+            truncatedBytes: cut,
+            problem: seg.lastRecoveryProblem,
+          },
+          'truncated a torn or corrupt segment tail',
+        );
+      }
+      const dropOthers = cut > 0 || (i + 1 < segments.length && segments[i + 1].baseOffset < seg.nextOffset);
+      if (dropOthers && i + 1 < segments.length) {
+        const later = segments.slice(i + 1);
+        for (const s of later) truncatedBytes += s.size;
+        p.logger?.warn(
+          { dir: p.dir, deleted: later.map((s) => s.name) },
+          'deleting segments after a bad one',
+        );
+        await Promise.all(later.map((s) => s.delete()));
+        segments = segments.slice(0, i + 1);
+      }
+    }
+    // Make what recovery kept durable before anyone is acknowledged on top of it.
+    for (let i = first; i < segments.length; i++) {
+      const seg = segments[i];
+      await seg.sync();
+      if (i < segments.length - 1) await seg.persistIndexes();
+    }
+    if (truncatedBytes > 0) await fsyncDir(p.dir);
+  }
+
+  const last = segments[segments.length - 1];
+  const nextOffset = last.nextOffset;
+  const logStartOffset = Math.max(p.logStartOffset, segments[0].baseOffset);
+  // Older segments reopen on demand; do not hold their descriptors from the load.
+  for (const s of segments.slice(0, -1)) await s.releaseHandle();
+  return { segments, nextOffset, logStartOffset, recoveredSegments, truncatedBytes };
+}

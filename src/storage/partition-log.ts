@@ -1,0 +1,1056 @@
+// One partition's log (Kafka's UnifiedLog + LocalLog): the ordered segments of directory
+// `<topic>-<partition>/`, offset assignment, the write queue and its fsyncs, reads, offset lookups
+// by timestamp, retention, DeleteRecords and truncation.
+//
+// DURABILITY CONTRACT
+// - `append()` is synchronous and cheap: it frames the record set, assigns offsets by patching
+//   each batch's baseOffset in place (and maxTimestamp + CRC for LogAppendTime), updates the
+//   segment's in-memory indexes, and queues the buffer; nothing touches the disk on the caller's
+//   stack. Appends apply, get offsets and reach the file in call order. The log takes ownership of
+//   the buffer (it is written later and served to readers from memory): the caller must not reuse it.
+// - A serial I/O queue per log writes queued buffers with one writev per run of appends, then
+//   fdatasyncs. `waitDurable(offset)` resolves once every batch up to `offset` is acknowledged-
+//   durable:
+//     * default (flush.messages and flush.ms unset, or flush.messages=1): written AND fdatasynced.
+//       Group commit: every append that queued while the previous fsync ran shares the next one.
+//     * page-cache mode (flush.messages > 1 or flush.ms set, Kafka's behaviour): written to the
+//       file, i.e. in the OS page cache: it survives a crash of the process, not of the machine.
+//       The log fsyncs when flush.messages appends are unsynced, when flush.ms has passed
+//       (`flushIfDue`, on the LogManager's schedule), at segment roll and at close.
+// - The high watermark (single node) is the end of the acknowledged-durable prefix: consumers
+//   never see a record that a crash could take back from an acknowledged producer.
+// - A failed write or fsync puts the log offline: pending and later waitDurable calls reject with
+//   KafkaStorageError, appends throw it. Nothing acknowledged is ever reported lost.
+// - After kill -9 (or power loss in the default mode), reopening keeps every offset whose
+//   waitDurable resolved, in order and without gaps (log-loader.ts recovers the tail).
+//
+// Offsets are bigint at this API's edge (as in the protocol) and numbers inside (< 2^53).
+
+import type { Logger } from 'pino';
+import { RECORD_BATCH_OVERHEAD } from '../protocol/records/constants.js';
+import { decodeRecordBatch } from '../protocol/records/decode.js';
+import { setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch } from '../protocol/records/patch.js';
+import { type BatchInfo, readBatchInfo, walkBatches } from './batch-scan.js';
+import { isPageCacheMode, type LogConfig } from './config.js';
+import {
+  InvalidAppendError,
+  KafkaStorageError,
+  LogUnavailableError,
+  OffsetOutOfRangeError,
+  StorageError,
+} from './errors.js';
+import { fsyncDir, type StorageHooks, type TopicPartition } from './files.js';
+import { loadLog } from './log-loader.js';
+import { LogSegment, type SegmentSettings } from './log-segment.js';
+import { TailCache, type TailChunk, TailChunks } from './tail-cache.js';
+
+export interface Time {
+  now(): number;
+}
+
+export const SYSTEM_TIME: Time = { now: () => Date.now() };
+
+/** ListOffsets' special timestamps. */
+export const ListOffsetsTimestamp = {
+  LATEST: -1n,
+  EARLIEST: -2n,
+  MAX_TIMESTAMP: -3n,
+  EARLIEST_LOCAL: -4n,
+} as const;
+
+export interface PartitionLogOptions {
+  dir: string;
+  topicPartition: TopicPartition;
+  config: LogConfig;
+  /** From recovery-point-offset-checkpoint; segments from the one holding it are rescanned. */
+  recoveryPoint?: bigint;
+  /** From log-start-offset-checkpoint. */
+  logStartOffset?: bigint;
+  /** The log dir had a clean-shutdown marker: no rescan. */
+  hadCleanShutdown?: boolean;
+  time?: Time;
+  hooks?: StorageHooks;
+  /** Shared with the other logs of a LogManager; a standalone log gets its own 8 MiB one. */
+  tailCache?: TailCache;
+  logger?: Logger;
+}
+
+export interface AppendOptions {
+  /** The broker's clock for LogAppendTime and segment.ms; defaults to the log's time source. */
+  nowMs?: number;
+  /** Overrides message.timestamp.type for this append. */
+  timestampType?: 'CreateTime' | 'LogAppendTime';
+  /** Stamped into every batch's partitionLeaderEpoch (the leader's epoch), if given. */
+  leaderEpoch?: number;
+}
+
+export interface LogAppendInfo {
+  baseOffset: bigint;
+  lastOffset: bigint;
+  /** The broker time stamped into LogAppendTime batches, else -1 (ProduceResponse's log_append_time_ms). */
+  logAppendTimeMs: bigint;
+  logStartOffset: bigint;
+  /** Largest batch maxTimestamp of the append (after LogAppendTime patching). */
+  maxTimestamp: bigint;
+  batches: number;
+}
+
+export interface ReadOptions {
+  /** Return the first batch even when larger than maxBytes (KIP-74). Default true. */
+  minOneBatch?: boolean;
+  /** Exclusive upper bound on batch base offsets; default the high watermark (a consumer's view). */
+  maxOffset?: bigint;
+}
+
+export interface LogReadResult {
+  /** Whole batches in offset order: views of cached or freshly read buffers, never partial. */
+  records: Buffer[];
+  sizeInBytes: number;
+  /** Base offset of the first batch returned (it may start before the offset asked for), or -1. */
+  firstBatchBaseOffset: bigint;
+  highWatermark: bigint;
+  logStartOffset: bigint;
+  logEndOffset: bigint;
+}
+
+export interface TimestampAndOffset {
+  timestamp: bigint;
+  offset: bigint;
+  leaderEpoch: number;
+}
+
+/** One buffer for a read result (a copy only when it has several parts). */
+export function concatRecords(result: LogReadResult): Buffer {
+  return result.records.length === 1 ? result.records[0] : Buffer.concat(result.records, result.sizeInBytes);
+}
+
+interface Waiter {
+  offset: number;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+type IoTask =
+  | { kind: 'write'; chunk: TailChunk }
+  | { kind: 'op'; run: () => Promise<void>; resolve: () => void; reject: (e: unknown) => void };
+
+const MAX_IOV = 1024;
+const MAX_DECOMPRESSED = 256 * 1024 * 1024;
+
+function toNumber(offset: bigint, what: string): number {
+  if (offset > BigInt(Number.MAX_SAFE_INTEGER) || offset < BigInt(Number.MIN_SAFE_INTEGER)) {
+    throw new RangeError(`${what} ${offset} is beyond 2^53`);
+  }
+  return Number(offset);
+}
+
+/** Inserts keeping `list` sorted by offset (appends are ordered, so usually at the end). */
+function insertWaiter(list: Waiter[], w: Waiter): void {
+  let i = list.length;
+  while (i > 0 && list[i - 1].offset > w.offset) i--;
+  list.splice(i, 0, w);
+}
+
+export class PartitionLog {
+  readonly dir: string;
+  readonly topicPartition: TopicPartition;
+  /** Shared with the segments' settings getters, so a config change reaches them. */
+  private readonly cfgHolder: { config: LogConfig };
+  private readonly time: Time;
+  private readonly hooks: StorageHooks;
+  private readonly logger: Logger | undefined;
+  private readonly settings: SegmentSettings;
+
+  private segments: LogSegment[];
+  private nextOffsetValue: number;
+  private logStart: number;
+  /** Offset after the last batch written to the file. */
+  private writtenEnd: number;
+  /** Offset after the last batch fdatasynced (the recovery point). */
+  private flushedEnd: number;
+  private hwm: number;
+  private lastFlushMs: number;
+  private readonly tail: TailChunks;
+  private readonly cache: TailCache;
+
+  private io: IoTask[] = [];
+  private ioHead = 0;
+  private pumping = false;
+  private pendingBytes = 0;
+  private dirty = new Set<LogSegment>();
+  private syncRequested = false;
+  private ackWaiters: Waiter[] = [];
+  private flushWaiters: Waiter[] = [];
+  private hwmListeners = new Set<(hwm: bigint) => void>();
+  private failure: StorageError | null = null;
+  private state: 'open' | 'exclusive' | 'closing' | 'closed' = 'open';
+  /** Serializes segment deletions and truncations (each decides from the segment list it sees). */
+  private lock: Promise<unknown> = Promise.resolve();
+  /** Bumped by truncation: a file read that raced one starts over. */
+  private truncations = 0;
+  /** Segments rescanned when the log was opened. */
+  readonly recoveredSegments: number;
+
+  private constructor(
+    opts: PartitionLogOptions,
+    loaded: { segments: LogSegment[]; nextOffset: number; logStartOffset: number; recoveredSegments: number },
+    holder: { config: LogConfig },
+    settings: SegmentSettings,
+  ) {
+    this.dir = opts.dir;
+    this.topicPartition = opts.topicPartition;
+    this.cfgHolder = holder;
+    this.time = opts.time ?? SYSTEM_TIME;
+    this.hooks = opts.hooks ?? {};
+    this.logger = opts.logger;
+    this.settings = settings;
+    this.segments = loaded.segments;
+    this.nextOffsetValue = loaded.nextOffset;
+    this.logStart = loaded.logStartOffset;
+    this.writtenEnd = loaded.nextOffset;
+    this.flushedEnd = loaded.nextOffset;
+    this.hwm = loaded.nextOffset;
+    this.lastFlushMs = this.time.now();
+    this.cache = opts.tailCache ?? new TailCache(8 * 1024 * 1024);
+    this.tail = new TailChunks(this.cache);
+    this.recoveredSegments = loaded.recoveredSegments;
+  }
+
+  /** Opens (recovering if needed) or creates the log in `opts.dir`. */
+  static async open(opts: PartitionLogOptions): Promise<PartitionLog> {
+    const holder = { config: opts.config };
+    // Index settings are read through the holder so a config change applies to new segments.
+    const settings: SegmentSettings = {
+      get indexIntervalBytes() {
+        return holder.config.indexIntervalBytes;
+      },
+      get segmentIndexBytes() {
+        return holder.config.segmentIndexBytes;
+      },
+    };
+    const time = opts.time ?? SYSTEM_TIME;
+    const loaded = await loadLog({
+      dir: opts.dir,
+      settings,
+      recoveryPoint: opts.recoveryPoint === undefined ? 0 : toNumber(opts.recoveryPoint, 'recovery point'),
+      logStartOffset:
+        opts.logStartOffset === undefined ? 0 : toNumber(opts.logStartOffset, 'log start offset'),
+      hadCleanShutdown: opts.hadCleanShutdown ?? false,
+      hooks: opts.hooks ?? {},
+      nowMs: time.now(),
+      logger: opts.logger,
+    });
+    const log = new PartitionLog(opts, loaded, holder, settings);
+    if (loaded.logStartOffset > loaded.nextOffset) {
+      // The checkpointed start is past what survived (a lost tail): start empty there, as Kafka.
+      await log.truncateFullyAndStartAt(BigInt(loaded.logStartOffset));
+    }
+    return log;
+  }
+
+  // ---- state ----
+
+  get config(): LogConfig {
+    return this.cfgHolder.config;
+  }
+
+  private get cfg(): LogConfig {
+    return this.cfgHolder.config;
+  }
+
+  /** Applies changed topic configs (new segments pick up the index settings). */
+  updateConfig(config: LogConfig): void {
+    const wasPageCache = isPageCacheMode(this.cfg);
+    this.cfgHolder.config = config;
+    if (wasPageCache && !isPageCacheMode(config)) this.requestSync();
+  }
+
+  get logStartOffset(): bigint {
+    return BigInt(this.logStart);
+  }
+
+  get logEndOffset(): bigint {
+    return BigInt(this.nextOffsetValue);
+  }
+
+  /** End of the acknowledged-durable prefix (see the contract); what consumers may read up to. */
+  get highWatermark(): bigint {
+    return BigInt(this.hwm);
+  }
+
+  /** Offset up to which everything is fdatasynced: the recovery-point checkpoint. */
+  get recoveryPoint(): bigint {
+    return BigInt(this.flushedEnd);
+  }
+
+  /** Bytes of all segments (appended, including queued). */
+  get size(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.size;
+    return n;
+  }
+
+  get numberOfSegments(): number {
+    return this.segments.length;
+  }
+
+  /** Base offsets of the segments, oldest first. */
+  segmentBaseOffsets(): bigint[] {
+    return this.segments.map((s) => BigInt(s.baseOffset));
+  }
+
+  /** Bytes appended but not yet written to the file (for the broker's back-pressure). */
+  get queuedBytes(): number {
+    return this.pendingBytes;
+  }
+
+  /** Why the log is offline, or null. */
+  get offlineReason(): StorageError | null {
+    return this.failure;
+  }
+
+  /** Called with the new high watermark each time it moves (long-poll fetches wait on this). */
+  onHighWatermark(listener: (hwm: bigint) => void): () => void {
+    this.hwmListeners.add(listener);
+    return () => this.hwmListeners.delete(listener);
+  }
+
+  private get activeSegment(): LogSegment {
+    return this.segments[this.segments.length - 1];
+  }
+
+  private get pageCacheMode(): boolean {
+    return isPageCacheMode(this.cfg);
+  }
+
+  private checkWritable(): void {
+    if (this.failure) throw this.failure;
+    if (this.state !== 'open') throw new LogUnavailableError(`log ${this.dir} is ${this.state}`);
+  }
+
+  // ---- append ----
+
+  /**
+   * Appends a validated record set (one or more complete v2 batches) as the leader: assigns
+   * offsets from the log end offset. Synchronous; see the durability contract for what follows.
+   */
+  append(records: Buffer, opts: AppendOptions = {}): LogAppendInfo {
+    return this.appendBatches(records, true, opts);
+  }
+
+  /** Appends batches that already carry their offsets (a follower copying the leader's log). */
+  appendAsFollower(records: Buffer, opts: { nowMs?: number } = {}): LogAppendInfo {
+    return this.appendBatches(records, false, { nowMs: opts.nowMs, timestampType: 'CreateTime' });
+  }
+
+  private appendBatches(records: Buffer, assignOffsets: boolean, opts: AppendOptions): LogAppendInfo {
+    this.checkWritable();
+    const now = opts.nowMs ?? this.time.now();
+    const logAppendTime =
+      assignOffsets && (opts.timestampType ?? this.cfg.messageTimestampType) === 'LogAppendTime';
+    // Frame the batches first, so nothing is patched or queued if the set is malformed.
+    const batches: BatchInfo[] = [];
+    let pos = 0;
+    let expected = this.nextOffsetValue;
+    let maxTimestamp = -1;
+    while (pos < records.length) {
+      if (records.length - pos < RECORD_BATCH_OVERHEAD) {
+        throw new InvalidAppendError(`truncated batch header at byte ${pos} of the record set`);
+      }
+      const info = readBatchInfo(records, pos, pos, !assignOffsets);
+      if (typeof info === 'string') throw new InvalidAppendError(`batch at byte ${pos}: ${info}`);
+      if (pos + info.size > records.length) throw new InvalidAppendError(`truncated batch at byte ${pos}`);
+      if (!assignOffsets) {
+        if (info.baseOffset < expected) {
+          throw new InvalidAppendError(`follower batch offset ${info.baseOffset} is below ${expected}`);
+        }
+        expected = info.lastOffset + 1;
+      } else {
+        expected += info.lastOffset - info.baseOffset + 1;
+      }
+      if (info.maxTimestamp > maxTimestamp) maxTimestamp = info.maxTimestamp;
+      batches.push(info);
+      pos += info.size;
+    }
+    if (batches.length === 0) throw new InvalidAppendError('empty record set');
+    if (logAppendTime) maxTimestamp = now;
+    const firstOffset = assignOffsets ? this.nextOffsetValue : batches[0].baseOffset;
+    const lastOffset = expected - 1;
+    if (lastOffset > Number.MAX_SAFE_INTEGER) throw new InvalidAppendError('offsets beyond 2^53');
+
+    let seg = this.activeSegment;
+    if (
+      seg.shouldRoll(records.length, maxTimestamp, lastOffset, now, this.cfg.segmentBytes, this.cfg.segmentMs)
+    ) {
+      seg = this.roll(now, firstOffset);
+    }
+    const position = seg.size;
+    let offset = firstOffset;
+    for (const b of batches) {
+      const view = records.subarray(b.position, b.position + b.size);
+      if (assignOffsets) {
+        const delta = b.lastOffset - b.baseOffset;
+        setBaseOffset(view, BigInt(offset));
+        b.baseOffset = offset;
+        b.lastOffset = offset + delta;
+      }
+      if (opts.leaderEpoch !== undefined) setPartitionLeaderEpoch(view, opts.leaderEpoch);
+      if (logAppendTime) {
+        setLogAppendTime(view, now);
+        b.maxTimestamp = now;
+      }
+      seg.onBatchAppended(b, position + b.position);
+      offset = b.lastOffset + 1;
+    }
+    seg.lastModifiedMs = now;
+    this.nextOffsetValue = lastOffset + 1;
+    const chunk = this.tail.push(seg, position, firstOffset, lastOffset, records);
+    this.io.push({ kind: 'write', chunk });
+    this.pendingBytes += records.length;
+    this.schedulePump();
+    return {
+      baseOffset: BigInt(firstOffset),
+      lastOffset: BigInt(lastOffset),
+      logAppendTimeMs: logAppendTime ? BigInt(now) : -1n,
+      logStartOffset: BigInt(this.logStart),
+      maxTimestamp: BigInt(maxTimestamp),
+      batches: batches.length,
+    };
+  }
+
+  /** Starts a new active segment at `baseOffset` (the I/O queue finishes the old one first). */
+  private roll(nowMs: number, baseOffset = this.nextOffsetValue): LogSegment {
+    const old = this.activeSegment;
+    const seg = LogSegment.createNew(this.dir, baseOffset, this.settings, this.hooks, nowMs);
+    this.segments.push(seg);
+    this.enqueueOp(async () => {
+      // Kafka's roll: the old segment is flushed and its indexes written, so that once the
+      // recovery point passes it, it never needs a rescan.
+      await this.syncDirty();
+      await old.persistIndexes();
+      await seg.createFile();
+      await fsyncDir(this.dir);
+    }).catch(() => {});
+    this.logger?.debug({ dir: this.dir, segment: seg.name }, 'rolled a new segment');
+    return seg;
+  }
+
+  // ---- the I/O queue ----
+
+  private enqueueOp(run: () => Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.failure) {
+        reject(this.failure);
+        return;
+      }
+      this.io.push({ kind: 'op', run, resolve, reject });
+      this.schedulePump();
+    });
+  }
+
+  private schedulePump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    // A microtask: every append of the current synchronous run joins the first writev.
+    queueMicrotask(() => void this.pump());
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      for (;;) {
+        if (this.failure) break;
+        if (this.ioHead > 4096 && this.ioHead * 2 > this.io.length) {
+          // Under a steady stream the pump never returns: drop the consumed front now and then.
+          this.io = this.io.slice(this.ioHead);
+          this.ioHead = 0;
+        }
+        if (this.ioHead < this.io.length) {
+          const task = this.io[this.ioHead];
+          if (task.kind === 'write') {
+            await this.writeRun();
+            // Sync before the next run, or a steady stream of appends would starve the fsync.
+            if (this.needsSync()) await this.syncDirty();
+          } else {
+            this.io[this.ioHead++] = undefined as unknown as IoTask;
+            try {
+              await task.run();
+              task.resolve();
+            } catch (e) {
+              task.reject(e);
+              throw e;
+            }
+          }
+          continue;
+        }
+        if (this.needsSync()) {
+          await this.syncDirty();
+          continue;
+        }
+        break;
+      }
+    } catch (e) {
+      this.setFailure(e);
+    } finally {
+      this.io = this.io.slice(this.ioHead);
+      this.ioHead = 0;
+      this.pumping = false;
+      if (this.failure) this.failQueued();
+      else if (this.io.length > 0 || this.needsSync()) this.schedulePump();
+    }
+  }
+
+  /** Writes the run of queued chunks contiguous in one segment with one writev. */
+  private async writeRun(): Promise<void> {
+    const first = (this.io[this.ioHead] as { chunk: TailChunk }).chunk;
+    const seg = first.segment;
+    const chunks: TailChunk[] = [];
+    let end = first.position;
+    while (this.ioHead < this.io.length && chunks.length < MAX_IOV) {
+      const t = this.io[this.ioHead];
+      if (t.kind !== 'write' || t.chunk.segment !== seg || t.chunk.position !== end) break;
+      chunks.push(t.chunk);
+      end += t.chunk.buf.length;
+      this.io[this.ioHead++] = undefined as unknown as IoTask;
+    }
+    await seg.write(
+      chunks.map((c) => c.buf),
+      first.position,
+    );
+    for (const c of chunks) {
+      c.written = true;
+      this.pendingBytes -= c.buf.length;
+    }
+    this.dirty.add(seg);
+    this.writtenEnd = Math.max(this.writtenEnd, chunks[chunks.length - 1].lastOffset + 1);
+    this.cache.evict();
+    if (this.pageCacheMode) this.advanceAcked(this.writtenEnd);
+  }
+
+  private needsSync(): boolean {
+    if (this.writtenEnd <= this.flushedEnd) return false;
+    if (!this.pageCacheMode || this.syncRequested) return true;
+    if (this.flushWaiters.length > 0 && this.flushWaiters[0].offset < this.writtenEnd) return true;
+    const n = this.cfg.flushMessages;
+    return n !== null && this.writtenEnd - this.flushedEnd >= n;
+  }
+
+  /** fdatasync of every segment written since the last one; then the flushed offset moves. */
+  private async syncDirty(): Promise<void> {
+    const target = this.writtenEnd;
+    const segs = [...this.dirty];
+    this.dirty.clear();
+    this.syncRequested = false;
+    for (const s of segs) if (!s.deleted) await s.sync();
+    this.lastFlushMs = this.time.now();
+    if (target > this.flushedEnd) this.flushedEnd = target;
+    while (this.flushWaiters.length > 0 && this.flushWaiters[0].offset < this.flushedEnd) {
+      this.flushWaiters.shift()!.resolve();
+    }
+    if (!this.pageCacheMode) this.advanceAcked(this.flushedEnd);
+  }
+
+  /** Everything below `end` is acknowledged-durable: release waiters, move the high watermark. */
+  private advanceAcked(end: number): void {
+    while (this.ackWaiters.length > 0 && this.ackWaiters[0].offset < end) this.ackWaiters.shift()!.resolve();
+    if (end > this.hwm) {
+      this.hwm = end;
+      if (this.hwmListeners.size > 0) {
+        const v = BigInt(end);
+        for (const l of this.hwmListeners) {
+          try {
+            l(v);
+          } catch (e) {
+            // A listener's bug must not take the log's I/O queue down with it.
+            this.logger?.error({ err: e, dir: this.dir }, 'high watermark listener threw');
+          }
+        }
+      }
+    }
+  }
+
+  private requestSync(): void {
+    this.syncRequested = true;
+    this.schedulePump();
+  }
+
+  private setFailure(e: unknown): void {
+    if (this.failure) return;
+    this.failure = e instanceof StorageError ? e : new KafkaStorageError(`I/O failure in log ${this.dir}`, e);
+    this.logger?.error({ dir: this.dir, err: e }, 'log is offline after an I/O failure');
+    this.failQueued();
+  }
+
+  private failQueued(): void {
+    const err = this.failure!;
+    for (const w of this.ackWaiters.splice(0)) w.reject(err);
+    for (const w of this.flushWaiters.splice(0)) w.reject(err);
+    for (let i = this.ioHead; i < this.io.length; i++) {
+      const t = this.io[i];
+      if (t.kind === 'op') t.reject(err);
+    }
+    this.io = [];
+    this.ioHead = 0;
+  }
+
+  /**
+   * Resolves once every batch up to and including `offset` is acknowledged-durable (see the
+   * contract at the top of this file); rejects if the log goes offline first.
+   */
+  waitDurable(offset: bigint): Promise<void> {
+    const o = toNumber(offset, 'offset');
+    if (this.failure) return Promise.reject(this.failure);
+    if (o < this.hwm) return Promise.resolve();
+    if (o >= this.nextOffsetValue) {
+      return Promise.reject(
+        new RangeError(`offset ${offset} was not appended (log end ${this.nextOffsetValue})`),
+      );
+    }
+    return new Promise((resolve, reject) => insertWaiter(this.ackWaiters, { offset: o, resolve, reject }));
+  }
+
+  /** Forces an fdatasync of everything appended so far, whatever the mode. */
+  flush(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    const o = this.nextOffsetValue - 1;
+    if (o < this.flushedEnd) return Promise.resolve();
+    const p = new Promise<void>((resolve, reject) =>
+      insertWaiter(this.flushWaiters, { offset: o, resolve, reject }),
+    );
+    this.requestSync();
+    return p;
+  }
+
+  /** Page-cache mode: fsyncs if flush.ms has passed since the last fsync (the manager's schedule). */
+  flushIfDue(nowMs = this.time.now()): void {
+    const ms = this.cfg.flushMs;
+    if (ms === null || this.failure || this.state === 'closed') return;
+    if (nowMs - this.lastFlushMs >= ms && this.nextOffsetValue > this.flushedEnd) this.requestSync();
+  }
+
+  /** Resolves when everything queued so far went through the I/O queue. */
+  private drain(): Promise<void> {
+    return this.enqueueOp(async () => {});
+  }
+
+  // ---- reads ----
+
+  /**
+   * Reads whole batches starting with the one that contains `offset` (Kafka returns the whole
+   * batch when the offset is inside it), up to `maxBytes`. Served from the in-memory tail when it
+   * covers the offset, else with one (rarely two) reads of the segment file.
+   * Throws OffsetOutOfRangeError when offset < logStartOffset or offset > logEndOffset.
+   */
+  async read(offset: bigint, maxBytes: number, opts: ReadOptions = {}): Promise<LogReadResult> {
+    for (let attempt = 0; ; attempt++) {
+      const epoch = this.truncations;
+      try {
+        const r = await this.readOnce(offset, maxBytes, opts);
+        if (epoch === this.truncations) return r;
+      } catch (e) {
+        // A segment deleted by retention under the read: the offset may now be out of range.
+        if (!(e instanceof KafkaStorageError) || attempt > 2 || this.failure) throw e;
+      }
+      if (attempt > 2) throw new LogUnavailableError(`log ${this.dir} kept changing under a read`);
+    }
+  }
+
+  private async readOnce(offset: bigint, maxBytes: number, opts: ReadOptions): Promise<LogReadResult> {
+    if (this.state === 'closed') throw new LogUnavailableError(`log ${this.dir} is closed`);
+    const o = toNumber(offset, 'offset');
+    if (o < this.logStart || o > this.nextOffsetValue) {
+      throw new OffsetOutOfRangeError(`${this.dir} read`, offset, this.logStartOffset, this.logEndOffset);
+    }
+    const minOne = opts.minOneBatch ?? true;
+    const maxOffset = opts.maxOffset === undefined ? this.hwm : toNumber(opts.maxOffset, 'max offset');
+    if (o >= maxOffset || o >= this.nextOffsetValue) return this.result([], 0, -1);
+
+    // The memory tail covers `o` if some cached chunk reaches it and the one before (or the chunk
+    // itself) starts at or before it.
+    const i = this.tail.findFrom(o);
+    if (i < this.tail.length && (i > 0 || this.tail.at(0).baseOffset <= o)) {
+      return this.readFromTail(i, o, maxBytes, minOne, maxOffset);
+    }
+    let k = this.segmentIndexFor(o);
+    while (k < this.segments.length) {
+      const seg = this.segments[k];
+      // A segment wholly in memory from its start (its file may not even exist yet).
+      if (this.tail.length > 0 && this.tail.at(0).segment === seg && this.tail.at(0).position === 0) {
+        return this.readFromTail(0, o, maxBytes, minOne, maxOffset);
+      }
+      const r = await seg.read(o, maxBytes, minOne, seg.writtenSize, maxOffset);
+      if (r !== null) {
+        return this.result(
+          r.data.length > 0 ? [r.data] : [],
+          r.data.length,
+          r.data.length > 0 && r.first ? r.first.baseOffset : -1,
+        );
+      }
+      k++;
+    }
+    return this.result([], 0, -1);
+  }
+
+  private readFromTail(
+    i: number,
+    o: number,
+    maxBytes: number,
+    minOne: boolean,
+    maxOffset: number,
+  ): LogReadResult {
+    const parts: Buffer[] = [];
+    let total = 0;
+    let firstBase = -1;
+    let stop = false;
+    for (let j = i; j < this.tail.length && !stop; j++) {
+      const c = this.tail.at(j);
+      let runStart = -1;
+      let runEnd = -1;
+      walkBatches(c.buf, 0, c.buf.length, (b) => {
+        if (b.lastOffset < o) return true;
+        if (b.baseOffset >= maxOffset || (total + b.size > maxBytes && !(minOne && firstBase < 0))) {
+          stop = true;
+          return false;
+        }
+        if (runStart < 0) runStart = b.position;
+        runEnd = b.position + b.size;
+        if (firstBase < 0) firstBase = b.baseOffset;
+        total += b.size;
+        return true;
+      });
+      if (runStart >= 0) parts.push(c.buf.subarray(runStart, runEnd));
+    }
+    return this.result(parts, total, firstBase);
+  }
+
+  private result(records: Buffer[], size: number, firstBase: number): LogReadResult {
+    return {
+      records,
+      sizeInBytes: size,
+      firstBatchBaseOffset: BigInt(firstBase),
+      highWatermark: BigInt(this.hwm),
+      logStartOffset: BigInt(this.logStart),
+      logEndOffset: BigInt(this.nextOffsetValue),
+    };
+  }
+
+  /** Index of the segment whose range holds `offset` (the last with baseOffset <= offset). */
+  private segmentIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.segments[mid].baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  // ---- offsets by timestamp ----
+
+  /**
+   * ListOffsets: the first offset at or after the log start whose record timestamp is >= `ts`
+   * (Kafka's fetchOffsetByTimestamp), among offsets below `maxOffset` (default the high watermark),
+   * or null if none. Also takes ListOffsets' special values: -1 latest (the high watermark),
+   * -2 earliest and -4 earliest local (the log start offset), -3 the record with the largest
+   * timestamp (KIP-734).
+   */
+  async offsetForTimestamp(
+    ts: bigint,
+    opts: { maxOffset?: bigint } = {},
+  ): Promise<TimestampAndOffset | null> {
+    const maxOffset = opts.maxOffset === undefined ? this.hwm : toNumber(opts.maxOffset, 'max offset');
+    if (ts === ListOffsetsTimestamp.LATEST)
+      return { timestamp: -1n, offset: BigInt(this.hwm), leaderEpoch: -1 };
+    if (ts === ListOffsetsTimestamp.EARLIEST || ts === ListOffsetsTimestamp.EARLIEST_LOCAL) {
+      return { timestamp: -1n, offset: BigInt(this.logStart), leaderEpoch: -1 };
+    }
+    if (ts === ListOffsetsTimestamp.MAX_TIMESTAMP) return this.offsetOfMaxTimestamp(maxOffset);
+    if (ts < 0n) throw new RangeError(`timestamp ${ts}`);
+    return this.searchTimestamp(Number(ts), maxOffset, false);
+  }
+
+  private async offsetOfMaxTimestamp(maxOffset: number): Promise<TimestampAndOffset | null> {
+    let best = -1;
+    for (const s of [...this.segments]) {
+      await s.ensureLoaded();
+      if (s.maxTimestampSoFar > best) best = s.maxTimestampSoFar;
+    }
+    if (best < 0) return null;
+    return this.searchTimestamp(best, maxOffset, true);
+  }
+
+  /** First record at or after the log start with timestamp >= ts (== ts when `exact`). */
+  private async searchTimestamp(
+    ts: number,
+    maxOffset: number,
+    exact: boolean,
+  ): Promise<TimestampAndOffset | null> {
+    const segments = [...this.segments];
+    for (let k = this.segmentIndexFor(this.logStart); k < segments.length; k++) {
+      const seg = segments[k];
+      await seg.ensureLoaded();
+      if (seg.maxTimestampSoFar < ts) continue;
+      const startOffset = Math.max(seg.timeIndex.lookupBelow(ts).offset, this.logStart);
+      const out: { found: TimestampAndOffset | null; beyond: boolean } = { found: null, beyond: false };
+      await seg.forEachBatchFrom(startOffset, seg.writtenSize, async (b, bytes) => {
+        if (b.baseOffset >= maxOffset) {
+          out.beyond = true;
+          return false;
+        }
+        if (b.lastOffset < this.logStart || b.maxTimestamp < ts) return true;
+        const batch = decodeRecordBatch(await bytes(), {
+          maxUncompressedBytes: MAX_DECOMPRESSED,
+          verifyCrc: false,
+        });
+        for (const r of batch.records) {
+          const off = b.baseOffset + r.offsetDelta;
+          if (off < this.logStart || off >= maxOffset) continue;
+          if (exact ? r.timestamp === ts : r.timestamp >= ts) {
+            out.found = {
+              timestamp: BigInt(r.timestamp),
+              offset: BigInt(off),
+              leaderEpoch: b.partitionLeaderEpoch,
+            };
+            return false;
+          }
+        }
+        return true;
+      });
+      if (out.found || out.beyond) return out.found;
+    }
+    return null;
+  }
+
+  // ---- deletion: DeleteRecords and retention ----
+
+  /**
+   * DeleteRecords: moves the log start offset up to `offset` (never beyond the high watermark:
+   * OffsetOutOfRangeError) and deletes the segments wholly below it. Returns the new log start
+   * offset (the partition's low watermark).
+   */
+  async deleteRecordsBefore(offset: bigint): Promise<bigint> {
+    this.checkWritable();
+    const o = toNumber(offset, 'offset');
+    if (o < 0 || o > this.hwm) {
+      throw new OffsetOutOfRangeError(
+        `${this.dir} DeleteRecords`,
+        offset,
+        this.logStartOffset,
+        this.highWatermark,
+      );
+    }
+    if (o > this.logStart) this.logStart = o;
+    await this.deleteSegmentsWhere(
+      (_seg, next) => next !== null && next.baseOffset <= this.logStart,
+      'log start offset',
+    );
+    return BigInt(this.logStart);
+  }
+
+  /**
+   * Retention (Kafka's deleteOldSegments), called on the LogManager's schedule: deletes the oldest
+   * segments whose largest timestamp is older than retention.ms, then those beyond
+   * retention.bytes, then those wholly below the log start offset. Only segments entirely below
+   * the high watermark go; when every segment qualifies, a new empty active segment is rolled
+   * first, so only inactive segments are ever deleted. Returns the number of segments deleted.
+   */
+  async deleteRetainedSegments(nowMs = this.time.now()): Promise<number> {
+    if (this.state !== 'open' || this.failure) return 0;
+    let deleted = 0;
+    if (this.cfg.cleanupPolicy.includes('delete')) {
+      const retentionMs = this.cfg.retentionMs;
+      if (retentionMs >= 0) {
+        deleted += await this.deleteSegmentsWhere(
+          (seg) => nowMs - seg.largestTimestamp > retentionMs,
+          'retention.ms',
+        );
+      }
+      const retentionBytes = this.cfg.retentionBytes;
+      if (retentionBytes >= 0) {
+        let diff = this.size - retentionBytes;
+        deleted += await this.deleteSegmentsWhere((seg) => {
+          if (diff - seg.size < 0) return false;
+          diff -= seg.size;
+          return true;
+        }, 'retention.bytes');
+      }
+    }
+    deleted += await this.deleteSegmentsWhere(
+      (_seg, next) => next !== null && next.baseOffset <= this.logStart,
+      'log start offset',
+    );
+    return deleted;
+  }
+
+  private withLock<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => {});
+    return run;
+  }
+
+  /** Kafka's deletableSegments + deleteSegments: the oldest run of segments matching `predicate`. */
+  private deleteSegmentsWhere(
+    predicate: (seg: LogSegment, next: LogSegment | null) => boolean,
+    reason: string,
+  ): Promise<number> {
+    return this.withLock(() => this.deleteSegmentsLocked(predicate, reason));
+  }
+
+  private async deleteSegmentsLocked(
+    predicate: (seg: LogSegment, next: LogSegment | null) => boolean,
+    reason: string,
+  ): Promise<number> {
+    const doomed: LogSegment[] = [];
+    for (let i = 0; i < this.segments.length; i++) {
+      const seg = this.segments[i];
+      const next = i + 1 < this.segments.length ? this.segments[i + 1] : null;
+      if (next === null && seg.size === 0) break;
+      const upper = next ? next.baseOffset : this.nextOffsetValue;
+      if (this.hwm < upper) break;
+      await seg.ensureLoaded();
+      if (!predicate(seg, next)) break;
+      doomed.push(seg);
+    }
+    if (doomed.length === 0 || this.state !== 'open') return 0;
+    if (doomed.length === this.segments.length) this.roll(this.time.now());
+    const n = doomed.length;
+    this.segments = this.segments.slice(n);
+    for (const s of doomed) this.tail.dropSegment(s);
+    if (this.segments[0].baseOffset > this.logStart) this.logStart = this.segments[0].baseOffset;
+    this.logger?.info(
+      { dir: this.dir, segments: doomed.map((s) => s.name), reason, logStartOffset: this.logStart },
+      'deleting segments',
+    );
+    await this.enqueueOp(async () => {
+      for (const s of doomed) await s.delete();
+    });
+    return n;
+  }
+
+  // ---- truncation (replication) ----
+
+  /**
+   * Removes every batch with an offset >= `offset` (a follower diverging from its leader). A batch
+   * holding `offset` goes entirely. Appends are refused (LogUnavailableError) while it runs.
+   * Returns whether anything was removed.
+   */
+  async truncateTo(offset: bigint): Promise<boolean> {
+    const o = toNumber(offset, 'offset');
+    if (o < 0) throw new RangeError(`offset ${offset}`);
+    if (o >= this.nextOffsetValue) return false;
+    if (this.segments[0].baseOffset > o) {
+      await this.truncateFullyAndStartAt(offset);
+      return true;
+    }
+    await this.exclusively(async () => {
+      const keep = this.segments.filter((s, i) => i === 0 || s.baseOffset <= o);
+      const doomed = this.segments.slice(keep.length);
+      this.segments = keep;
+      this.tail.clear();
+      for (const s of doomed) await s.delete();
+      const last = this.activeSegment;
+      const cutBase = await last.truncateTo(o);
+      await last.sync();
+      const end = cutBase === null ? o : Math.min(o, cutBase);
+      this.nextOffsetValue = end;
+      this.writtenEnd = Math.min(this.writtenEnd, end);
+      this.flushedEnd = Math.min(this.flushedEnd, end);
+      this.hwm = Math.min(this.hwm, end);
+      this.logStart = Math.min(this.logStart, end);
+      this.rejectWaitersFrom(end);
+      if (doomed.length > 0) await fsyncDir(this.dir);
+    });
+    return true;
+  }
+
+  /** Deletes every segment and restarts the log empty at `offset` (log start = log end = offset). */
+  async truncateFullyAndStartAt(offset: bigint): Promise<void> {
+    const o = toNumber(offset, 'offset');
+    await this.exclusively(async () => {
+      const doomed = this.segments;
+      this.tail.clear();
+      for (const s of doomed) await s.delete();
+      const seg = LogSegment.createNew(this.dir, o, this.settings, this.hooks, this.time.now());
+      await seg.createFile();
+      await fsyncDir(this.dir);
+      this.segments = [seg];
+      this.nextOffsetValue = o;
+      this.writtenEnd = o;
+      this.flushedEnd = o;
+      this.hwm = o;
+      this.logStart = o;
+      this.rejectWaitersFrom(0);
+    });
+  }
+
+  /** Waiters for offsets a truncation removed: those appends are gone, not durable. */
+  private rejectWaitersFrom(end: number): void {
+    const err = new LogUnavailableError(`log ${this.dir} was truncated to ${end}`);
+    for (const list of [this.ackWaiters, this.flushWaiters]) {
+      while (list.length > 0 && list[list.length - 1].offset >= end) list.pop()!.reject(err);
+    }
+  }
+
+  private exclusively(fn: () => Promise<void>): Promise<void> {
+    return this.withLock(() => this.exclusivelyLocked(fn));
+  }
+
+  private async exclusivelyLocked(fn: () => Promise<void>): Promise<void> {
+    this.checkWritable();
+    this.state = 'exclusive';
+    try {
+      await this.drain();
+      this.truncations++;
+      await this.enqueueOp(fn);
+      this.truncations++;
+    } catch (e) {
+      this.setFailure(e);
+      throw this.failure;
+    } finally {
+      if (this.state === 'exclusive') this.state = 'open';
+    }
+  }
+
+  // ---- close ----
+
+  /**
+   * Writes what is queued, fdatasyncs, writes the active segment's indexes and closes the files.
+   * Afterwards the recovery point equals the log end offset.
+   */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    if (this.failure) {
+      await this.abort();
+      return;
+    }
+    this.state = 'closing';
+    try {
+      await this.enqueueOp(async () => {
+        await this.syncDirty();
+        for (const s of this.segments) if (s.indexesDirty) await s.persistIndexes();
+      });
+    } finally {
+      this.state = 'closed';
+      this.tail.clear();
+      for (const s of this.segments) await s.close();
+    }
+  }
+
+  /**
+   * Closes the files without writing, syncing or persisting anything (what a crash leaves behind;
+   * also for a log dir that failed). Pending waitDurable calls reject.
+   */
+  async abort(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    if (!this.failure) this.failure = new LogUnavailableError(`log ${this.dir} was aborted`);
+    this.failQueued();
+    this.tail.clear();
+    for (const s of this.segments) await s.close().catch(() => {});
+  }
+}
