@@ -1,25 +1,68 @@
-// Broker: wires configuration, storage and the network layer together, and owns start and stop.
-// `startBroker()` is the in-process entry point for tests and embedding; `samsa start` calls it.
+// Broker: wires configuration, metadata, storage and the network layer together, and owns start
+// and stop. `startBroker()` is the in-process entry point for tests and embedding; `samsa start`
+// calls it. A single node is a one-node KRaft cluster: broker and controller in one process.
+//
+// Start order: bind the listener (its port is part of this broker's registration), replay the
+// metadata log and register, open the partition logs (recovery), make the hosted partitions match
+// the metadata image, then serve requests. Stop: stop serving, flush and checkpoint the logs
+// (clean shutdown marker), close the metadata log.
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Logger, pino } from 'pino';
+import type { TopicLogConfig } from '../metadata/configs.js';
+import { staticBrokerConfigsFrom } from '../metadata/configs.js';
+import { type Controller, type ControllerResult, endpointsFromListeners } from '../metadata/controller.js';
+import type { MetadataChange } from '../metadata/image.js';
+import { MetadataManager } from '../metadata/manager.js';
+import { FileMetadataLog, metadataLogPath } from '../metadata/metadata-log.js';
+import type { LogConfig } from '../storage/config.js';
+import { LogManager } from '../storage/log-manager.js';
 import { ApiRegistry } from './api-handler.js';
 import { BrokerConfig, parseListener } from './config.js';
-import { apiVersionsHandler } from './handlers/18-api-versions.js';
+import { FetchSessionCache } from './fetch-session.js';
+import { registerHandlers } from './handlers/index.js';
 import { SocketServer } from './network/socket-server.js';
+import { ReplicaManager } from './replica-manager.js';
 import type { BrokerServices } from './services.js';
 
 export interface StartBrokerOptions {
   /** Config values by Kafka name (listeners, log.dirs, ...), as a server.properties would give. */
   config?: Record<string, string> | BrokerConfig;
+  /** The raw properties the config came from, for DescribeConfigs of names Samsa does not model. */
+  rawConfig?: ReadonlyMap<string, string>;
   logger?: Logger;
 }
 
-/** A Kafka-style cluster id: 16 random bytes in base64url, 22 characters. */
-function newClusterId(): string {
+/** A Kafka-style id: 16 random bytes in base64url, 22 characters. */
+function newId(): string {
   return randomBytes(16).toString('base64url');
+}
+
+/** Longs at or past 2^53 are Kafka's Long.MAX_VALUE, "never". */
+const NEVER = 2 ** 53;
+
+/**
+ * The storage view of a topic's effective config. flush.messages / flush.ms left at Kafka's
+ * "never" mean Samsa's default, an fsync before every ack; a set value selects page-cache mode.
+ */
+export function toLogConfig(c: TopicLogConfig): Partial<LogConfig> {
+  const never = (v: number) => v >= NEVER;
+  return {
+    segmentBytes: c.segmentBytes,
+    segmentMs: c.segmentMs,
+    segmentIndexBytes: c.segmentIndexBytes,
+    indexIntervalBytes: c.indexIntervalBytes,
+    retentionMs: never(c.retentionMs) ? -1 : c.retentionMs,
+    retentionBytes: c.retentionBytes,
+    flushMessages: never(c.flushMessages) ? null : c.flushMessages,
+    flushMs: never(c.flushMs) ? null : c.flushMs,
+    messageTimestampType: c.messageTimestampType,
+    cleanupPolicy: c.cleanupPolicy.filter(
+      (p): p is 'delete' | 'compact' => p === 'delete' || p === 'compact',
+    ),
+  };
 }
 
 /**
@@ -43,14 +86,17 @@ function loadMetaProperties(dir: string, nodeId: number): { clusterId: string } 
     }
     return { clusterId };
   }
-  const clusterId = newClusterId();
-  const text = `#\n#${new Date().toString()}\nversion=1\ncluster.id=${clusterId}\nnode.id=${nodeId}\ndirectory.id=${newClusterId()}\n`;
+  const clusterId = newId();
+  const text = `#\n#${new Date().toString()}\nversion=1\ncluster.id=${clusterId}\nnode.id=${nodeId}\ndirectory.id=${newId()}\n`;
   writeFileSync(`${path}.tmp`, text);
   renameSync(`${path}.tmp`, path);
   return { clusterId };
 }
 
 export class Broker {
+  private readonly topicConfigs = new Map<string, TopicLogConfig>();
+  private reconciling: Promise<void> = Promise.resolve();
+
   private constructor(
     readonly config: BrokerConfig,
     readonly services: BrokerServices,
@@ -69,17 +115,21 @@ export class Broker {
     const startedAt = performance.now();
     const config =
       options.config instanceof BrokerConfig ? options.config : new BrokerConfig(options.config ?? {});
+    const raw =
+      options.rawConfig ??
+      (options.config instanceof BrokerConfig ? undefined : new Map(Object.entries(options.config ?? {})));
     const log = options.logger ?? pino({ name: 'samsa', level: process.env.SAMSA_LOG_LEVEL ?? 'info' });
     const nodeId = config.int('node.id');
-    const dataDir = resolve(config.list('log.dirs')[0] ?? './samsa-data');
+    const logDirs = config.list('log.dirs').map((d) => resolve(d));
+    const dataDir = logDirs[0] ?? resolve('./samsa-data');
     const { clusterId } = loadMetaProperties(dataDir, nodeId);
+
     const registry = new ApiRegistry<BrokerServices>();
-    registry.register(apiVersionsHandler);
-    const services: BrokerServices = { config, registry, nodeId, clusterId };
+    const services = { config, registry, nodeId, clusterId } as BrokerServices & Record<string, unknown>;
     const listener = parseListener(config.list('listeners')[0] ?? 'PLAINTEXT://127.0.0.1:9092');
     const server = new SocketServer(
       registry,
-      services,
+      services as BrokerServices,
       {
         maxRequestBytes: config.int('socket.request.max.bytes'),
         maxInFlight: config.int('queued.max.requests'),
@@ -87,31 +137,137 @@ export class Broker {
       },
       log,
     );
-    const host = listener.host === '' ? '0.0.0.0' : listener.host;
-    const port = await server.listen(host, listener.port);
-    const broker = new Broker(
-      config,
-      services,
-      server,
-      listener.host === '' ? '127.0.0.1' : listener.host,
-      port,
-      log,
+    const bindHost = listener.host === '' ? '0.0.0.0' : listener.host;
+    const port = await server.listen(bindHost, listener.port);
+    const advertisedHost = listener.host === '' || listener.host === '0.0.0.0' ? '127.0.0.1' : listener.host;
+    const advertised = config.list('advertised.listeners');
+    const endpoints = endpointsFromListeners(
+      advertised.length > 0 ? advertised : [`${listener.name}://${advertisedHost}:${port}`],
     );
+
+    let broker: Broker | undefined;
+    const metadata = new MetadataManager({
+      log: await FileMetadataLog.open(metadataLogPath(dataDir)),
+      nodeId,
+      config,
+      staticConfigs: staticBrokerConfigsFrom(config, raw),
+      onChange: (change) => broker?.onMetadataChange(change),
+    });
+    try {
+      await metadata.start({ endpoints });
+      const logManager = await LogManager.open({
+        logDirs: logDirs.length > 0 ? logDirs : [dataDir],
+        topicConfig: (topic) =>
+          metadata.image.topic(topic)
+            ? toLogConfig(metadata.controller.effectiveTopicConfig(topic))
+            : undefined,
+        retentionCheckIntervalMs: config.int('log.retention.check.interval.ms'),
+        logger: log,
+      });
+      await logManager.startup();
+      Object.assign(services, {
+        metadata,
+        logManager,
+        replicaManager: new ReplicaManager(),
+        fetchSessions: new FetchSessionCache(1000, Date.now),
+        advertisedEndpoints: endpoints,
+      });
+      broker = new Broker(config, services as BrokerServices, server, advertisedHost, port, log);
+      services.runMetadataOp = (op) => broker!.runMetadataOp(op);
+      await broker.reconcile();
+      registerHandlers(registry);
+    } catch (err) {
+      await server.close();
+      await metadata.close().catch(() => {});
+      throw err;
+    }
+    server.open();
     log.info(
       {
-        listener: `${listener.name}://${host}:${port}`,
+        listener: `${listener.name}://${bindHost}:${port}`,
         clusterId,
         nodeId,
         dataDir,
+        partitions: [...broker.services.replicaManager.all()].length,
         startMs: Math.round(performance.now() - startedAt),
       },
-      `Samsa broker listening on ${host}:${port}`,
+      `Samsa broker listening on ${bindHost}:${port}`,
     );
     return broker;
   }
 
+  /** Runs a controller operation, then brings the hosted partitions in line with the new image. */
+  async runMetadataOp<T>(op: (c: Controller) => ControllerResult<T>): Promise<T> {
+    const response = await this.services.metadata.submit(op);
+    await this.reconcile();
+    return response;
+  }
+
+  private onMetadataChange(change: MetadataChange): void {
+    if (change.kind === 'config-changed') {
+      if (change.resourceType === 2) this.topicConfigs.delete(change.resourceName);
+      else this.topicConfigs.clear();
+    } else if (change.kind === 'topic-removed') this.topicConfigs.delete(change.topic.name);
+  }
+
+  private topicConfig(topic: string): TopicLogConfig {
+    let c = this.topicConfigs.get(topic);
+    if (!c) {
+      c = this.services.metadata.controller.effectiveTopicConfig(topic);
+      this.topicConfigs.set(topic, c);
+      this.services.logManager.updateTopicConfig(topic, toLogConfig(c));
+    }
+    return c;
+  }
+
+  /**
+   * Makes the hosted partitions match the metadata image: opens or creates the log of every
+   * partition with a replica here, deletes logs of partitions that are gone (a topic deleted, even
+   * while the broker was down). Runs one at a time.
+   */
+  reconcile(): Promise<void> {
+    const run = async () => {
+      const { metadata, logManager, replicaManager, nodeId } = this.services;
+      const image = metadata.image;
+      for (const t of image.topics()) {
+        for (const [index, reg] of t.partitions) {
+          const existing = replicaManager.get(t.name, index);
+          if (existing && existing.topicId === t.id && existing.leaderEpoch === reg.leaderEpoch) continue;
+          if (!reg.replicas.includes(nodeId)) continue;
+          const log =
+            existing?.topicId === t.id
+              ? existing.log
+              : await logManager.getOrCreateLog(t.name, index, toLogConfig(this.topicConfig(t.name)));
+          const name = t.name;
+          replicaManager.add({
+            topic: name,
+            topicId: t.id,
+            index,
+            leaderEpoch: reg.leaderEpoch,
+            log,
+            config: () => this.topicConfig(name),
+          });
+        }
+      }
+      for (const p of [...replicaManager.all()]) {
+        const t = image.topic(p.topic);
+        if (t?.id === p.topicId && t.partitions.has(p.index)) continue;
+        replicaManager.remove(p.topic, p.index);
+        await logManager.deleteLog(p.topic, p.index);
+      }
+      for (const l of logManager.allLogs()) {
+        const [topic, index] = [l.topicPartition.topic, l.topicPartition.partition];
+        if (!replicaManager.get(topic, index)) await logManager.deleteLog(topic, index);
+      }
+    };
+    this.reconciling = this.reconciling.then(run, run);
+    return this.reconciling;
+  }
+
   async stop(): Promise<void> {
     await this.server.close();
+    await this.services.logManager.close();
+    await this.services.metadata.close();
     this.log.info('Samsa broker stopped');
   }
 }

@@ -1,12 +1,26 @@
 // What the request handlers can reach: the broker's parts, passed to every handler call.
 // It grows as the broker does (log manager, metadata image, coordinators).
 
+import type { Controller, ControllerResult } from '../metadata/controller.js';
+import type { BrokerEndpoint } from '../metadata/image.js';
+import type { MetadataManager } from '../metadata/manager.js';
+import type { LogManager } from '../storage/log-manager.js';
 import type { ApiRegistry } from './api-handler.js';
 import type { BrokerConfig } from './config.js';
+import type { FetchSessionCache } from './fetch-session.js';
+import type { ReplicaManager } from './replica-manager.js';
 
 export interface BrokerServices {
   readonly config: BrokerConfig;
   readonly registry: ApiRegistry<BrokerServices>;
   readonly nodeId: number;
   readonly clusterId: string;
+  readonly replicaManager: ReplicaManager;
+  readonly fetchSessions: FetchSessionCache;
+  readonly metadata: MetadataManager;
+  readonly logManager: LogManager;
+  /** This broker's advertised endpoints, as registered. */
+  readonly advertisedEndpoints: readonly BrokerEndpoint[];
+  /** Runs a controller operation (durably) and applies its result to the hosted partitions. */
+  runMetadataOp<T>(op: (c: Controller) => ControllerResult<T>): Promise<T>;
 }

@@ -171,3 +171,40 @@ export function readArray<T>(
   for (let i = 0; i < n; i++) out.push(read(r));
   return out;
 }
+
+/**
+ * A copy of `m` with every field that `version` does not carry set back to its default, recursively.
+ * Handlers build responses for the newest version; this trims them for an older client, where
+ * encoding would otherwise refuse the non-ignorable fields that version lacks.
+ */
+export function fitToVersion<T>(codec: MessageDefinition<T>, m: T, version: number): T {
+  const flexible = inRange(codec.flexibleVersions, version);
+  return fitStruct(codec.fields, m as Record<string, unknown>, version, flexible) as T;
+}
+
+function fieldDefault(f: FieldSchema): unknown {
+  if ('default' in f) return Array.isArray(f.default) ? [] : f.default;
+  const o: Record<string, unknown> = {};
+  for (const c of f.fields ?? []) o[c.name] = fieldDefault(c);
+  return o;
+}
+
+function fitStruct(
+  fields: readonly FieldSchema[],
+  m: Record<string, unknown>,
+  v: number,
+  flexible: boolean,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...m };
+  for (const f of fields) {
+    const present = f.taggedVersions ? flexible && inRange(f.taggedVersions, v) : inRange(f.versions, v);
+    const value = m[f.name];
+    if (!present) out[f.name] = fieldDefault(f);
+    else if (f.fields && value !== null && value !== undefined) {
+      out[f.name] = Array.isArray(value)
+        ? value.map((e) => fitStruct(f.fields!, e as Record<string, unknown>, v, flexible))
+        : fitStruct(f.fields, value as Record<string, unknown>, v, flexible);
+    }
+  }
+  return out;
+}

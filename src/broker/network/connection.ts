@@ -15,7 +15,9 @@ import type { Logger } from 'pino';
 import { decodeRequestHeader, encodeResponse } from '../../protocol/frame.js';
 import { ApiKey } from '../../protocol/generated/apis.js';
 import { ApiVersionsResponse } from '../../protocol/generated/messages/ApiVersionsResponse.js';
+import { fitToVersion, type MessageCodec } from '../../protocol/message.js';
 import { Reader } from '../../protocol/primitives/reader.js';
+import { EncodeError } from '../../protocol/primitives/writer.js';
 import { type ApiRegistry, NO_RESPONSE, type RequestContext } from '../api-handler.js';
 import { FrameSplitter } from './frame-splitter.js';
 
@@ -121,14 +123,21 @@ export class Connection<Services> {
     };
     const slot: Slot = { chunks: null, noResponse: false };
     this.pending.push(slot);
-    const answer = (response: unknown) => {
-      if (response === NO_RESPONSE) slot.noResponse = true;
-      else slot.chunks = encodeResponse(apiKey, version, header.correlationId, handler.response, response);
-      this.flush();
-    };
     const fail = (err: unknown) => {
-      this.log.error({ err, api: handler.request.name, client: this.address }, 'request handler failed');
+      this.log.error({ err, api: handler.request.name, version, client: this.address }, 'request failed');
       this.close('handler failed');
+    };
+    // Encoding can fail too (a response field this version cannot carry): that closes this
+    // connection like a handler error, and never escapes as an unhandled rejection.
+    const answer = (response: unknown) => {
+      try {
+        if (response === NO_RESPONSE) slot.noResponse = true;
+        else slot.chunks = this.encode(apiKey, version, header.correlationId, handler.response, response);
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      this.flush();
     };
     try {
       const result = handler.handle(request, ctx, this.services);
@@ -136,6 +145,25 @@ export class Connection<Services> {
       else answer(result);
     } catch (err) {
       fail(err);
+    }
+  }
+
+  /**
+   * Encodes a response; one built with fields its version lacks (handlers build for the newest
+   * version) is trimmed to that version and encoded again.
+   */
+  private encode<T>(
+    apiKey: number,
+    version: number,
+    correlationId: number,
+    codec: MessageCodec<T>,
+    body: T,
+  ): Buffer[] {
+    try {
+      return encodeResponse(apiKey, version, correlationId, codec, body);
+    } catch (err) {
+      if (!(err instanceof EncodeError)) throw err;
+      return encodeResponse(apiKey, version, correlationId, codec, fitToVersion(codec, body, version));
     }
   }
 

@@ -1,7 +1,7 @@
 // SocketServer: accepts TCP connections on one listener and hands each to a Connection.
 // It owns the set of open connections so that shutdown can close them all.
 
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ApiRegistry } from '../api-handler.js';
 import { Connection, type ConnectionOptions } from './connection.js';
@@ -10,6 +10,8 @@ export class SocketServer<Services> {
   private server: Server | null = null;
   private readonly connections = new Set<Connection<Services>>();
   private nextId = 1;
+  /** Sockets accepted before open(): held paused, since the broker is still starting. */
+  private held: Socket[] | null = [];
 
   constructor(
     private readonly registry: ApiRegistry<Services>,
@@ -43,6 +45,27 @@ export class SocketServer<Services> {
     });
   }
 
+  /** Starts serving requests, including on connections that arrived while starting. */
+  open(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const socket of held) if (!socket.destroyed) this.accept(socket);
+  }
+
+  private accept(socket: Socket): void {
+    const c = new Connection(
+      this.nextId++,
+      socket,
+      this.registry,
+      this.services,
+      this.options,
+      this.log,
+      (closed) => this.connections.delete(closed),
+    );
+    this.connections.add(c);
+    socket.resume();
+  }
+
   get connectionCount(): number {
     return this.connections.size;
   }
@@ -52,6 +75,7 @@ export class SocketServer<Services> {
     const server = this.server;
     this.server = null;
     for (const c of [...this.connections]) c.close();
+    for (const socket of this.held ?? []) socket.destroy();
     if (!server) return Promise.resolve();
     return new Promise((resolve) => server.close(() => resolve()));
   }

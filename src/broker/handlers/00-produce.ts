@@ -1,0 +1,74 @@
+// Produce (key 0), versions 3-11 (Kafka 4.0 dropped 0-2, which carried magic 0/1 message sets).
+// Records are validated and appended in request order, synchronously; the answer waits until every
+// appended partition is durable (the ack contract of storage/partition-log.ts). acks=0 gets no
+// answer at all. Not done yet: idempotent deduplication and transactions (the exactly-once issue),
+// quotas (throttle time is always 0).
+
+import { ErrorCode } from '../../protocol/errors.js';
+import { ProduceRequest } from '../../protocol/generated/messages/ProduceRequest.js';
+import { ProduceResponse } from '../../protocol/generated/messages/ProduceResponse.js';
+import { defineHandler, NO_RESPONSE } from '../api-handler.js';
+import { storageErrorCode } from '../replica-manager.js';
+import type { BrokerServices } from '../services.js';
+
+type PartitionResponse = ProduceResponse.PartitionProduceResponse;
+
+function partitionResponse(
+  index: number,
+  errorCode: number,
+  errorMessage: string | null = null,
+): PartitionResponse {
+  return {
+    index,
+    errorCode,
+    baseOffset: -1n,
+    logAppendTimeMs: -1n,
+    logStartOffset: -1n,
+    recordErrors: [],
+    errorMessage,
+    currentLeader: { leaderId: -1, leaderEpoch: -1 },
+  };
+}
+
+export const produceHandler = defineHandler<ProduceRequest, ProduceResponse, BrokerServices>({
+  apiKey: 0,
+  minVersion: 3,
+  maxVersion: 11,
+  request: ProduceRequest,
+  response: ProduceResponse,
+  async handle(req, _ctx, { replicaManager }) {
+    const acksValid = req.acks === -1 || req.acks === 0 || req.acks === 1;
+    const pending: Promise<void>[] = [];
+    const responses: ProduceResponse.TopicProduceResponse[] = req.topicData.map((t) => ({
+      name: t.name,
+      partitionResponses: t.partitionData.map((pd) => {
+        if (!acksValid) return partitionResponse(pd.index, ErrorCode.INVALID_REQUIRED_ACKS);
+        const partition = replicaManager.get(t.name, pd.index);
+        if (!partition) return partitionResponse(pd.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        const r = replicaManager.append(partition, pd.records);
+        const res: PartitionResponse = {
+          ...partitionResponse(pd.index, r.errorCode, r.errorMessage),
+          baseOffset: r.baseOffset,
+          logAppendTimeMs: r.logAppendTimeMs,
+          logStartOffset: r.logStartOffset,
+          recordErrors: r.recordErrors.map((e) => ({
+            batchIndex: e.batchIndex,
+            batchIndexErrorMessage: e.message,
+          })),
+        };
+        // An append that cannot be made durable is not acknowledged: it answers with the error.
+        pending.push(
+          r.durable.catch((err: unknown) => {
+            res.errorCode = storageErrorCode(err);
+            res.errorMessage = (err as Error).message;
+            res.baseOffset = -1n;
+          }),
+        );
+        return res;
+      }),
+    }));
+    if (req.acks === 0) return NO_RESPONSE;
+    await Promise.all(pending);
+    return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
+  },
+});

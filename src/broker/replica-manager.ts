@@ -1,0 +1,146 @@
+// ReplicaManager: the partitions this broker hosts and the produce/fetch paths through them.
+// On a single node every partition's only replica is the leader here, so the high watermark is
+// the log end offset once durable (see storage/partition-log.ts for the durability contract).
+//
+// It owns: the map topic-partition → Partition, appends (validation, offset assignment by the log,
+// waiting for durability before the ack), reads for Fetch, offset lookups for ListOffsets, and the
+// long-poll watchers that wake waiting fetches when a partition gets data.
+
+import type { TopicLogConfig } from '../metadata/configs.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { StorageError } from '../storage/errors.js';
+import type { PartitionLog } from '../storage/partition-log.js';
+import { PartitionWatchers } from './delayed-fetch.js';
+import { type RecordError, validateRecords } from './log-validator.js';
+
+/** Batches larger than this once decompressed are refused (far above any max.message.bytes). */
+const MAX_UNCOMPRESSED_BATCH_BYTES = 256 << 20;
+
+export interface Partition {
+  readonly topic: string;
+  readonly topicId: string;
+  readonly index: number;
+  readonly leaderEpoch: number;
+  readonly log: PartitionLog;
+  /** The topic's effective config (topic override, broker config, default). */
+  readonly config: () => TopicLogConfig;
+}
+
+export interface AppendResult {
+  errorCode: number;
+  errorMessage: string | null;
+  recordErrors: RecordError[];
+  baseOffset: bigint;
+  logAppendTimeMs: bigint;
+  logStartOffset: bigint;
+  /** Resolves when the append is durable as the ack contract requires; rejects on a storage error. */
+  durable: Promise<void>;
+}
+
+/** The Kafka error code for an error the storage layer raised (KAFKA_STORAGE_ERROR if unknown). */
+export function storageErrorCode(err: unknown): number {
+  if (err instanceof StorageError && err.kafkaError in ErrorCode) {
+    return ErrorCode[err.kafkaError as keyof typeof ErrorCode];
+  }
+  return ErrorCode.KAFKA_STORAGE_ERROR;
+}
+
+export const partitionKey = (topic: string, index: number) => `${topic}-${index}`;
+
+export class ReplicaManager {
+  private readonly partitions = new Map<string, Partition>();
+  private readonly topicNames = new Map<string, string>(); // topic id -> name
+  readonly watchers = new PartitionWatchers();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  get(topic: string, index: number): Partition | undefined {
+    return this.partitions.get(partitionKey(topic, index));
+  }
+
+  add(p: Partition): void {
+    this.partitions.set(partitionKey(p.topic, p.index), p);
+    this.topicNames.set(p.topicId, p.topic);
+  }
+
+  /** The name of a hosted topic by its id (Fetch v13+ names topics by id). */
+  topicName(topicId: string): string | undefined {
+    return this.topicNames.get(topicId);
+  }
+
+  remove(topic: string, index: number): Partition | undefined {
+    const key = partitionKey(topic, index);
+    const p = this.partitions.get(key);
+    this.partitions.delete(key);
+    if (p && ![...this.partitions.values()].some((q) => q.topicId === p.topicId))
+      this.topicNames.delete(p.topicId);
+    this.watchers.notify(key);
+    return p;
+  }
+
+  all(): IterableIterator<Partition> {
+    return this.partitions.values();
+  }
+
+  /**
+   * Validates and appends one partition's records. The append itself happens now, synchronously,
+   * so appends apply in request order; the returned promise is what an acks=1/-1 answer awaits.
+   */
+  append(p: Partition, records: Buffer | null): AppendResult {
+    const nowMs = this.now();
+    const c = p.config();
+    const v = validateRecords(records, {
+      maxMessageBytes: c.maxMessageBytes,
+      segmentBytes: c.segmentBytes,
+      compacted: c.compact,
+      timestampType: c.messageTimestampType,
+      timestampBeforeMaxMs: c.messageTimestampBeforeMaxMs,
+      timestampAfterMaxMs: c.messageTimestampAfterMaxMs,
+      nowMs,
+      maxUncompressedBytes: MAX_UNCOMPRESSED_BATCH_BYTES,
+    });
+    if (v.ok && v.header.isTransactional) {
+      // Transactions arrive with the exactly-once work; until then no producer can have begun one.
+      return this.refused(p, ErrorCode.INVALID_TXN_STATE, 'transactional produce is not supported yet', []);
+    }
+    if (!v.ok) return this.refused(p, v.errorCode, v.errorMessage, v.recordErrors);
+    let info: ReturnType<PartitionLog['append']>;
+    try {
+      info = p.log.append(v.batch, {
+        nowMs,
+        timestampType: c.messageTimestampType,
+        leaderEpoch: p.leaderEpoch,
+      });
+    } catch (err) {
+      return this.refused(p, storageErrorCode(err), (err as Error).message, []);
+    }
+    const key = partitionKey(p.topic, p.index);
+    const durable = p.log.waitDurable(info.lastOffset).then(() => this.watchers.notify(key));
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      recordErrors: [],
+      baseOffset: info.baseOffset,
+      logAppendTimeMs: info.logAppendTimeMs,
+      logStartOffset: info.logStartOffset,
+      durable,
+    };
+  }
+
+  private refused(
+    p: Partition,
+    errorCode: number,
+    errorMessage: string,
+    recordErrors: RecordError[],
+  ): AppendResult {
+    return {
+      errorCode,
+      errorMessage,
+      recordErrors,
+      baseOffset: -1n,
+      logAppendTimeMs: -1n,
+      logStartOffset: p.log.logStartOffset,
+      durable: Promise.resolve(),
+    };
+  }
+}
