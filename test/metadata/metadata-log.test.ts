@@ -39,6 +39,16 @@ async function readAll(log: FileMetadataLog): Promise<ApiMessageAndVersion[]> {
   return out;
 }
 
+/** Opens the log at path, reads every record, and closes it again. */
+async function readRecordsAt(path: string): Promise<ApiMessageAndVersion[]> {
+  const log = await FileMetadataLog.open(path);
+  try {
+    return await readAll(log);
+  } finally {
+    await log.close();
+  }
+}
+
 function manager(log: FileMetadataLog | InMemoryMetadataLog, config: Record<string, string> = {}) {
   return new MetadataManager({
     log,
@@ -136,7 +146,7 @@ describe('FileMetadataLog', () => {
     expect(await readAll(l)).toEqual([]);
     await l.append([topicRecord('a', ID)]);
     await l.close();
-    expect(await readAll(await FileMetadataLog.open(path))).toHaveLength(1);
+    expect(await readRecordsAt(path)).toHaveLength(1);
   });
 
   it('refuses an entry with a valid CRC that does not decode', async () => {
@@ -168,7 +178,7 @@ describe('FileMetadataLog', () => {
     await log.append([topicRecord('after', ID)]);
     await log.close();
     await m.close();
-    expect((await readAll(await FileMetadataLog.open(path))).at(-1)?.message).toEqual({
+    expect((await readRecordsAt(path)).at(-1)?.message).toEqual({
       name: 'after',
       topicId: ID,
     });
