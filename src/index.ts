@@ -1,4 +1,5 @@
-// The samsa package: the protocol codec now; the broker (startBroker) and the client follow.
+// The samsa package: the broker (startBroker) and the protocol codec; the client follows.
+export { Broker, type StartBrokerOptions, startBroker } from './broker/broker.js';
 export * from './protocol/frame.js';
 export * from './protocol/generated/index.js';
 export type { FieldSchema, MessageCodec, TaggedField, VersionRange } from './protocol/message.js';

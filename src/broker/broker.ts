@@ -8,7 +8,8 @@
 // (clean shutdown marker), close the metadata log.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Logger, pino } from 'pino';
 import type { TopicLogConfig } from '../metadata/configs.js';
@@ -264,14 +265,41 @@ export class Broker {
     return this.reconciling;
   }
 
+  private readonly stopHooks: (() => void)[] = [];
+
+  /** Runs after stop() has closed everything (removing a temporary data directory). */
+  onStop(hook: () => void): void {
+    this.stopHooks.push(hook);
+  }
+
   async stop(): Promise<void> {
     await this.server.close();
     await this.services.logManager.close();
     await this.services.metadata.close();
+    for (const hook of this.stopHooks) hook();
     this.log.info('Samsa broker stopped');
   }
 }
 
-export function startBroker(options?: StartBrokerOptions): Promise<Broker> {
-  return Broker.start(options);
+/**
+ * Starts a broker in this process, for tests and embedding. Unlike `samsa start`, it listens on a
+ * free port (127.0.0.1:0) and, unless log.dirs is given, keeps its data in a fresh temporary
+ * directory that stop() removes.
+ */
+export async function startBroker(options: StartBrokerOptions = {}): Promise<Broker> {
+  if (options.config instanceof BrokerConfig) return Broker.start(options);
+  const config: Record<string, string> = { listeners: 'PLAINTEXT://127.0.0.1:0', ...options.config };
+  let temp: string | undefined;
+  if (config['log.dirs'] === undefined) {
+    temp = mkdtempSync(join(tmpdir(), 'samsa-'));
+    config['log.dirs'] = temp;
+  }
+  try {
+    const broker = await Broker.start({ ...options, config });
+    if (temp) broker.onStop(() => rmSync(temp, { recursive: true, force: true }));
+    return broker;
+  } catch (err) {
+    if (temp) rmSync(temp, { recursive: true, force: true });
+    throw err;
+  }
 }

@@ -12,6 +12,7 @@ import { StorageError } from '../storage/errors.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { PartitionWatchers } from './delayed-fetch.js';
 import { type RecordError, validateRecords } from './log-validator.js';
+import { recompress, targetCompression } from './recompress.js';
 
 /** Batches larger than this once decompressed are refused (far above any max.message.bytes). */
 const MAX_UNCOMPRESSED_BATCH_BYTES = 256 << 20;
@@ -104,9 +105,15 @@ export class ReplicaManager {
       return this.refused(p, ErrorCode.INVALID_TXN_STATE, 'transactional produce is not supported yet', []);
     }
     if (!v.ok) return this.refused(p, v.errorCode, v.errorMessage, v.recordErrors);
+    let batch = v.batch;
+    const target = targetCompression(c.compressionType);
     let info: ReturnType<PartitionLog['append']>;
     try {
-      info = p.log.append(v.batch, {
+      if (target !== null) {
+        const levels = { gzip: c.compressionGzipLevel, zstd: c.compressionZstdLevel };
+        batch = recompress(batch, v.header, target, levels, MAX_UNCOMPRESSED_BATCH_BYTES);
+      }
+      info = p.log.append(batch, {
         nowMs,
         timestampType: c.messageTimestampType,
         leaderEpoch: p.leaderEpoch,

@@ -1,7 +1,7 @@
 // The `samsa` command. `samsa start` runs a broker; the client commands arrive with the client issue.
 
 import { Command, InvalidArgumentError } from 'commander';
-import { startBroker } from '../broker/broker.js';
+import { Broker } from '../broker/broker.js';
 import { BrokerConfig, parseProperties } from '../broker/config.js';
 
 function collect(value: string, previous: string[]): string[] {
@@ -37,7 +37,7 @@ export function buildProgram(): Command {
         if (opts.logDirs) settings.set('log.dirs', opts.logDirs);
         if (opts.nodeId) settings.set('node.id', opts.nodeId);
         for (const o of opts.override) settings.set(o.slice(0, o.indexOf('=')), o.slice(o.indexOf('=') + 1));
-        const broker = await startBroker({ config: new BrokerConfig(settings) });
+        const broker = await Broker.start({ config: new BrokerConfig(settings), rawConfig: settings });
         let stopping = false;
         const stop = async (signal: string) => {
           if (stopping) return;

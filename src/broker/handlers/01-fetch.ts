@@ -5,8 +5,9 @@
 //   by id from v13 (UNKNOWN_TOPIC_ID).
 // - Reads return whole batches: a fetch offset inside a batch returns that batch; at least one
 //   batch is returned even past max_bytes for the first partition with data (KIP-74).
-// - Long poll: fewer than min_bytes waits up to max_wait_ms for new data on the partitions read.
-//   The wait ends at the first new data rather than counting bytes up to min_bytes.
+// - Long poll: fewer than min_bytes waits up to max_wait_ms for the partitions read to grow by
+//   the missing bytes (counted as the logs' growth, which counts a batch when it is appended,
+//   a little before it is durable and readable; the re-read then returns what is readable).
 // - read_committed equals read_uncommitted until transactions exist (the LSO is the HW).
 
 import { ErrorCode } from '../../protocol/errors.js';
@@ -147,13 +148,15 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse, BrokerSer
     const hasError = outcomes.some((o) => o.data.errorCode !== ErrorCode.NONE);
     if (bytes < req.minBytes && req.maxWaitMs > 0 && !hasError && session.partitions.length > 0) {
       const keys: string[] = [];
+      // Bytes that arrive after the first read: the log's growth since then. The wait ends once
+      // what was read plus that growth reaches min_bytes, or at max_wait_ms.
       const waiting = session.partitions.flatMap((sp) => {
         const partition = resolve(sp);
         if (!partition) return [];
         keys.push(partitionKey(partition.topic, partition.index));
-        return [{ log: partition.log, offset: sp.fetchOffset }];
+        return [{ log: partition.log, sizeAtStart: partition.log.size }];
       });
-      const ready = () => waiting.some((w) => w.log.highWatermark > w.offset);
+      const ready = () => waiting.reduce((sum, w) => sum + Math.max(0, w.log.size - w.sizeAtStart), bytes) >= req.minBytes;
       if (await replicaManager.watchers.waitFor(keys, ready, req.maxWaitMs))
         ({ outcomes, bytes } = await readAll());
     }

@@ -32,15 +32,18 @@ export const listOffsetsHandler = defineHandler<ListOffsetsRequest, ListOffsetsR
   request: ListOffsetsRequest,
   response: ListOffsetsResponse,
   async handle(req, ctx, { replicaManager }) {
-    const seen = new Set<string>();
+    // Kafka answers INVALID_REQUEST for every entry of a partition listed more than once.
+    const counts = new Map<string, number>();
+    for (const t of req.topics)
+      for (const p of t.partitions)
+        counts.set(`${t.name}-${p.partitionIndex}`, (counts.get(`${t.name}-${p.partitionIndex}`) ?? 0) + 1);
     const topics = await Promise.all(
       req.topics.map(async (t) => ({
         name: t.name,
         partitions: await Promise.all(
           t.partitions.map(async (p): Promise<PartitionResponse> => {
-            const key = `${t.name}-${p.partitionIndex}`;
-            if (seen.has(key)) return answer(p.partitionIndex, ErrorCode.INVALID_REQUEST);
-            seen.add(key);
+            if (counts.get(`${t.name}-${p.partitionIndex}`)! > 1)
+              return answer(p.partitionIndex, ErrorCode.INVALID_REQUEST);
             const partition = replicaManager.get(t.name, p.partitionIndex);
             if (!partition) return answer(p.partitionIndex, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
             if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch !== partition.leaderEpoch) {

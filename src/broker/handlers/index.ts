@@ -9,11 +9,15 @@ import { metadataHandler } from './03-metadata.js';
 import { apiVersionsHandler } from './18-api-versions.js';
 import { createTopicsHandler } from './19-create-topics.js';
 import { deleteTopicsHandler } from './20-delete-topics.js';
+import { deleteRecordsHandler } from './21-delete-records.js';
+import { offsetForLeaderEpochHandler } from './23-offset-for-leader-epoch.js';
 import { describeConfigsHandler } from './32-describe-configs.js';
 import { alterConfigsHandler } from './33-alter-configs.js';
+import { describeLogDirsHandler } from './35-describe-log-dirs.js';
 import { createPartitionsHandler } from './37-create-partitions.js';
 import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.js';
 import { describeClusterHandler } from './60-describe-cluster.js';
+import { describeTopicPartitionsHandler } from './75-describe-topic-partitions.js';
 
 export function registerHandlers(registry: ApiRegistry<BrokerServices>): void {
   for (const h of [
@@ -24,11 +28,15 @@ export function registerHandlers(registry: ApiRegistry<BrokerServices>): void {
     apiVersionsHandler,
     createTopicsHandler,
     deleteTopicsHandler,
+    deleteRecordsHandler,
+    offsetForLeaderEpochHandler,
     describeConfigsHandler,
     alterConfigsHandler,
+    describeLogDirsHandler,
     createPartitionsHandler,
     incrementalAlterConfigsHandler,
     describeClusterHandler,
+    describeTopicPartitionsHandler,
   ]) {
     registry.register(h as Parameters<typeof registry.register>[0]);
   }

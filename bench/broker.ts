@@ -1,0 +1,234 @@
+// Broker benchmark: librdkafka (bench/rdkafka-bench.c, compiled here) against a Samsa broker
+// started as a child process, each figure beside the baselines measured in the same run.
+//
+//   npm run bench:broker            needs gcc and librdkafka-dev (apt-get install librdkafka-dev)
+//
+// Measures: produce 100-byte and 1 KiB records (default durability: fsync before ack; and
+// page-cache mode), consume 100-byte records, end-to-end latency at 50 MB/s, start time and idle
+// RSS, and 10,000 partitions: start time and a Metadata request for all of them.
+
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { encodeRequest } from '../src/protocol/frame.js';
+import { ApiVersionsRequest, CreateTopicsRequest, MetadataRequest } from '../src/protocol/generated/index.js';
+import { diskWrite, loopbackTcp } from './baseline.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const work = mkdtempSync(join(process.env.BENCH_DIR ?? root, '.bench-'));
+const driver = join(work, 'rdkafka-bench');
+
+interface Running {
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+  startMs: number;
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `samsa start` and resolves once it answers requests; startMs is spawn → first answer. */
+async function startBroker(dataDir: string, overrides: string[] = []): Promise<Running> {
+  const port = await freePort();
+  const t0 = performance.now();
+  const child = spawn(
+    process.execPath,
+    [
+      join(root, 'bin/samsa.js'),
+      'start',
+      '--listeners',
+      `PLAINTEXT://127.0.0.1:${port}`,
+      '--log-dirs',
+      dataDir,
+      ...overrides.flatMap((o) => ['-o', o]),
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, SAMSA_LOG_LEVEL: 'warn' } },
+  );
+  // Ready means answering: the listener is bound early (connections wait while the broker
+  // starts), so a TCP accept proves nothing. Time the first answered ApiVersions request.
+  const apiVersions = Buffer.concat(
+    encodeRequest({ apiKey: 18, apiVersion: 3, correlationId: 0, clientId: 'bench' }, ApiVersionsRequest, {
+      clientSoftwareName: 'bench',
+      clientSoftwareVersion: '1',
+    }),
+  );
+  for (;;) {
+    const ok = await roundTrip(port, apiVersions).then(
+      () => true,
+      () => false,
+    );
+    if (ok) break;
+    if (child.exitCode !== null) throw new Error('broker exited');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const startMs = performance.now() - t0;
+  return {
+    port,
+    pid: child.pid!,
+    startMs,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+}
+
+function run(args: string[]): Record<string, number> {
+  const out = execFileSync(driver, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+/** One request over a fresh connection; resolves with the round-trip time in ms. */
+function roundTrip(port: number, frame: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => {
+      const t0 = performance.now();
+      let got = 0;
+      let need = -1;
+      s.on('data', (d: Buffer) => {
+        if (need < 0) need = d.readInt32BE(0) + 4;
+        got += d.length;
+        if (got >= need) {
+          s.destroy();
+          resolve(performance.now() - t0);
+        }
+      });
+      s.write(frame);
+    });
+    s.on('error', reject);
+    s.on('close', () => reject(new Error('connection closed before the answer')));
+  });
+}
+
+const rows: string[][] = [];
+const row = (...cells: (string | number)[]) => rows.push(cells.map(String));
+
+async function main(): Promise<void> {
+  execFileSync('gcc', ['-O2', '-o', driver, join(root, 'bench/rdkafka-bench.c'), '-lrdkafka']);
+  const seconds = 3;
+  const tcp = await loopbackTcp(seconds);
+  const syncMb = diskWrite(work, seconds, 1 << 20, 1 << 20).bytesPerSec / 1e6;
+  const bufferedMb = diskWrite(work, seconds, 1 << 20, 0).bytesPerSec / 1e6;
+  row('baseline: loopback TCP, 64 KiB writes', `${(tcp.bytesPerSec / 1e6).toFixed(0)} MB/s`, '', '');
+  row('baseline: disk write 1 MiB + fdatasync', `${syncMb.toFixed(0)} MB/s`, '', '');
+  row('baseline: disk write 1 MiB, page cache', `${bufferedMb.toFixed(0)} MB/s`, '', '');
+
+  // Start time and idle RSS of an empty broker.
+  const empty = await startBroker(join(work, 'empty'));
+  await new Promise((r) => setTimeout(r, 1000));
+  row('start to first answered request (empty)', `${empty.startMs.toFixed(0)} ms`, '<= 200 ms', '');
+  row('idle RSS (empty)', `${rssMb(empty.pid).toFixed(0)} MB`, '<= 60 MB', '');
+  await empty.stop();
+
+  for (const mode of ['fsync before ack (default)', 'page cache (log.flush.interval.messages=100000)']) {
+    const pageCache = mode.startsWith('page');
+    const b = await startBroker(
+      join(work, pageCache ? 'pc' : 'durable'),
+      pageCache ? ['log.flush.interval.messages=100000'] : [],
+    );
+    const bs = `127.0.0.1:${b.port}`;
+    const p100 = run(['produce', bs, 'p100', '3000000', '100']);
+    row(
+      `produce 100 B, acks=all, ${mode}`,
+      `${(p100.records_per_sec / 1e6).toFixed(2)} M records/s`,
+      '>= 1 M records/s',
+      `${p100.mb_per_sec} MB/s`,
+    );
+    const p1k = run(['produce', bs, 'p1k', '500000', '1024']);
+    const base = pageCache ? bufferedMb : syncMb;
+    row(
+      `produce 1 KiB, acks=all, ${mode}`,
+      `${p1k.mb_per_sec} MB/s`,
+      pageCache ? '>= 80% of buffered write' : '>= 70% of write+fdatasync',
+      `${((p1k.mb_per_sec / base) * 100).toFixed(0)}% of baseline`,
+    );
+    if (!pageCache) {
+      const c100 = run(['consume', bs, 'p100', '3000000']);
+      row(
+        'consume 100 B',
+        `${(c100.records_per_sec / 1e6).toFixed(2)} M records/s`,
+        '>= 2 M records/s',
+        `${c100.mb_per_sec} MB/s`,
+      );
+    }
+    const lat = run(['latency', bs, `lat-${pageCache ? 'pc' : 'd'}`, '50', '1024', '5', 'linger.ms=1']);
+    row(
+      `end-to-end latency at 50 MB/s, ${mode}`,
+      `p99 ${lat.p99_ms} ms`,
+      'p99 <= 3 ms',
+      `p50 ${lat.p50_ms} ms, max ${lat.max_ms} ms`,
+    );
+    await b.stop();
+  }
+
+  // 10,000 partitions: create them, restart, time the start and a Metadata request for all.
+  const dir = join(work, 'many');
+  let b = await startBroker(dir);
+  const create = Buffer.concat(
+    encodeRequest({ apiKey: 19, apiVersion: 7, correlationId: 1, clientId: 'bench' }, CreateTopicsRequest, {
+      timeoutMs: 60_000,
+      validateOnly: false,
+      topics: Array.from({ length: 100 }, (_, i) => ({
+        name: `many-${i}`,
+        numPartitions: 100,
+        replicationFactor: 1,
+        assignments: [],
+        configs: [],
+      })),
+    }),
+  );
+  await roundTrip(b.port, create);
+  await b.stop();
+  b = await startBroker(dir);
+  row('start with 10,000 partitions', `${b.startMs.toFixed(0)} ms`, '<= 2 s', '');
+  const md = Buffer.concat(
+    encodeRequest({ apiKey: 3, apiVersion: 12, correlationId: 2, clientId: 'bench' }, MetadataRequest, {
+      ...MetadataRequest.default(),
+      topics: null,
+    }),
+  );
+  const times: number[] = [];
+  for (let i = 0; i < 20; i++) times.push(await roundTrip(b.port, md));
+  times.sort((x, y) => x - y);
+  row(
+    'Metadata for 10,000 partitions (median of 20)',
+    `${times[10].toFixed(1)} ms`,
+    '<= 50 ms',
+    `max ${times[19].toFixed(1)} ms`,
+  );
+  row('idle RSS with 10,000 partitions', `${rssMb(b.pid).toFixed(0)} MB`, '', '');
+  await b.stop();
+
+  console.log(
+    `machine: ${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, node ${process.version}, ${new Date().toISOString()}`,
+  );
+  console.log(
+    `librdkafka: ${spawnSync('pkg-config', ['--modversion', 'rdkafka'], { encoding: 'utf8' }).stdout.trim()}, data dir on ${work}\n`,
+  );
+  console.log('| measurement | result | goal | note |');
+  console.log('|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+}
+
+try {
+  await main();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
