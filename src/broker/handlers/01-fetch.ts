@@ -156,7 +156,8 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse, BrokerSer
         keys.push(partitionKey(partition.topic, partition.index));
         return [{ log: partition.log, sizeAtStart: partition.log.size }];
       });
-      const ready = () => waiting.reduce((sum, w) => sum + Math.max(0, w.log.size - w.sizeAtStart), bytes) >= req.minBytes;
+      const ready = () =>
+        waiting.reduce((sum, w) => sum + Math.max(0, w.log.size - w.sizeAtStart), bytes) >= req.minBytes;
       if (await replicaManager.watchers.waitFor(keys, ready, req.maxWaitMs))
         ({ outcomes, bytes } = await readAll());
     }
