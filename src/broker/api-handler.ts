@@ -11,6 +11,14 @@ import type { MessageCodec } from '../protocol/message.js';
 /** Returned by a handler that must not answer (Produce with acks=0). */
 export const NO_RESPONSE: unique symbol = Symbol('no response');
 
+/**
+ * Thrown by a handler to close the connection without answering, as Kafka does for a refused
+ * acks=0 produce (the producer learns of the error by the closed socket). Not logged as a failure.
+ */
+export class CloseConnection extends Error {
+  override name = 'CloseConnection';
+}
+
 export interface RequestContext {
   readonly header: RequestHeader;
   readonly apiVersion: number;

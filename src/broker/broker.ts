@@ -41,6 +41,13 @@ function newId(): string {
   return randomBytes(16).toString('base64url');
 }
 
+/**
+ * Requests one connection may have in progress at once. Kafka works on one per connection; a few
+ * let one producer's pipelined requests share an fsync, and the cap bounds the responses a client
+ * that never reads can make the broker hold (up to this many fetch responses).
+ */
+const MAX_IN_FLIGHT_PER_CONNECTION = 16;
+
 /** Longs at or past 2^53 are Kafka's Long.MAX_VALUE, "never". */
 const NEVER = 2 ** 53;
 
@@ -133,7 +140,7 @@ export class Broker {
       services as BrokerServices,
       {
         maxRequestBytes: config.int('socket.request.max.bytes'),
-        maxInFlight: config.int('queued.max.requests'),
+        maxInFlight: Math.min(config.int('queued.max.requests'), MAX_IN_FLIGHT_PER_CONNECTION),
         idleTimeoutMs: config.int('connections.max.idle.ms'),
       },
       log,

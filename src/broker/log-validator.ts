@@ -7,9 +7,12 @@
 // Nothing is modified; offsets are assigned by the log on append.
 //
 // Errors, as Kafka returns them for the partition:
-//   CORRUPT_MESSAGE        CRC mismatch, truncated batch, records that do not parse
-//   INVALID_RECORD         not exactly one batch, magic < 2, control batch from a client,
-//                          inconsistent offsets or count, keyless record on a compacted topic
+//   CORRUPT_MESSAGE        CRC mismatch; a batch size under 14 bytes or a magic outside 0..2
+//                          (ByteBufferLogInputStream.nextBatchSize)
+//   INVALID_RECORD         not exactly one complete batch, magic 0/1, a base offset other than 0,
+//                          a control batch from a client, inconsistent offsets or count, records
+//                          that do not parse or decompress (InvalidRecordException, which clients
+//                          do not retry), a keyless record on a compacted topic
 //   MESSAGE_TOO_LARGE      a batch larger than max.message.bytes
 //   RECORD_LIST_TOO_LARGE  the record set is larger than the segment size
 //   INVALID_TIMESTAMP      a record timestamp outside message.timestamp.before/after.max.ms
@@ -18,6 +21,10 @@ import { decompress } from '../protocol/compression/index.js';
 import { CompressionType } from '../protocol/compression/types.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { DecodeError, Reader } from '../protocol/primitives/reader.js';
+
+/** The smallest a batch (or legacy message) can be: Kafka's LegacyRecord.RECORD_OVERHEAD_V0. */
+const LEGACY_MIN_BATCH_BYTES = 14;
+
 import {
   computeRecordBatchCrc,
   LOG_OVERHEAD,
@@ -69,9 +76,16 @@ export function validateRecords(records: Buffer | null, o: ValidationOptions): V
       `record set of ${records.length} bytes exceeds segment.bytes ${o.segmentBytes}`,
     );
   }
-  if (records.length < RECORD_BATCH_OVERHEAD)
-    return fail(ErrorCode.CORRUPT_MESSAGE, 'record batch is truncated');
+  const ONE_BATCH = 'Produce requests must contain exactly one record batch';
+  if (records.length < LOG_OVERHEAD) return fail(ErrorCode.INVALID_RECORD, ONE_BATCH);
+  const size = LOG_OVERHEAD + records.readInt32BE(8);
+  if (size < LEGACY_MIN_BATCH_BYTES)
+    return fail(ErrorCode.CORRUPT_MESSAGE, `record batch size ${size} is too small`);
+  if (records.length <= MAGIC_OFFSET) return fail(ErrorCode.INVALID_RECORD, ONE_BATCH);
   const magic = records.readInt8(MAGIC_OFFSET);
+  if (magic < 0 || magic > 2) return fail(ErrorCode.CORRUPT_MESSAGE, `unknown record batch magic ${magic}`);
+  if (size > records.length) return fail(ErrorCode.INVALID_RECORD, ONE_BATCH);
+  if (size < records.length) return fail(ErrorCode.INVALID_RECORD, ONE_BATCH);
   if (magic !== 2) {
     return fail(
       ErrorCode.INVALID_RECORD,
@@ -84,11 +98,6 @@ export function validateRecords(records: Buffer | null, o: ValidationOptions): V
   } catch (err) {
     return fail(ErrorCode.CORRUPT_MESSAGE, (err as Error).message);
   }
-  const size = LOG_OVERHEAD + header.batchLength;
-  if (size > records.length) return fail(ErrorCode.CORRUPT_MESSAGE, 'record batch is truncated');
-  if (size < records.length) {
-    return fail(ErrorCode.INVALID_RECORD, 'Produce requests must contain exactly one record batch');
-  }
   if (size > o.maxMessageBytes) {
     return fail(
       ErrorCode.MESSAGE_TOO_LARGE,
@@ -97,6 +106,12 @@ export function validateRecords(records: Buffer | null, o: ValidationOptions): V
   }
   if (computeRecordBatchCrc(records) !== header.crc) {
     return fail(ErrorCode.CORRUPT_MESSAGE, 'record batch CRC does not match its contents');
+  }
+  if (header.baseOffset !== 0n) {
+    return fail(
+      ErrorCode.INVALID_RECORD,
+      `the base offset of a produced batch must be 0, not ${header.baseOffset}`,
+    );
   }
   if (header.isControl) return fail(ErrorCode.INVALID_RECORD, 'clients may not write control batches');
   if (header.recordCount <= 0)
@@ -121,7 +136,7 @@ export function validateRecords(records: Buffer | null, o: ValidationOptions): V
         o.maxUncompressedBytes,
       );
     } catch (err) {
-      return fail(ErrorCode.CORRUPT_MESSAGE, `records do not decompress: ${(err as Error).message}`);
+      return fail(ErrorCode.INVALID_RECORD, `records do not decompress: ${(err as Error).message}`);
     }
     start = 0;
   }
@@ -178,7 +193,7 @@ export function validateRecords(records: Buffer | null, o: ValidationOptions): V
     }
     if (r.pos !== end) throw new DecodeError(`${end - r.pos} bytes follow the last record`);
   } catch (err) {
-    if (err instanceof DecodeError) return fail(ErrorCode.CORRUPT_MESSAGE, err.message);
+    if (err instanceof DecodeError) return fail(ErrorCode.INVALID_RECORD, err.message);
     throw err;
   }
   if (keyError) {

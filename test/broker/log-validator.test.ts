@@ -1,4 +1,6 @@
-// Each bad record set and the error Kafka gives for it.
+// Each bad record set and the error Kafka gives for it. Malformed records get INVALID_RECORD
+// (Kafka's InvalidRecordException, not retried by clients); only a CRC mismatch, a size under 14
+// bytes or an unknown magic gets CORRUPT_MESSAGE.
 
 import { describe, expect, it } from 'vitest';
 import { type ValidationOptions, validateRecords } from '../../src/broker/log-validator.js';
@@ -59,8 +61,8 @@ describe('validateRecords', () => {
       {},
       ErrorCode.INVALID_RECORD,
     ],
-    ['a truncated batch', () => encodeRecordBatch(recs(5)).subarray(0, 70), {}, ErrorCode.CORRUPT_MESSAGE],
-    ['a header cut short', () => encodeRecordBatch(recs(5)).subarray(0, 30), {}, ErrorCode.CORRUPT_MESSAGE],
+    ['a truncated batch', () => encodeRecordBatch(recs(5)).subarray(0, 70), {}, ErrorCode.INVALID_RECORD],
+    ['a header cut short', () => encodeRecordBatch(recs(5)).subarray(0, 30), {}, ErrorCode.INVALID_RECORD],
     [
       'a wrong CRC',
       () => {
@@ -138,7 +140,7 @@ describe('validateRecords', () => {
           [57, 7],
         ]),
       {},
-      ErrorCode.CORRUPT_MESSAGE,
+      ErrorCode.INVALID_RECORD,
     ],
     [
       'a record whose length lies (valid CRC)',
@@ -148,7 +150,7 @@ describe('validateRecords', () => {
         return refreshCrc(b);
       },
       {},
-      ErrorCode.CORRUPT_MESSAGE,
+      ErrorCode.INVALID_RECORD,
     ],
     [
       'compressed bytes that do not decompress (valid CRC)',
@@ -158,7 +160,7 @@ describe('validateRecords', () => {
         return refreshCrc(b);
       },
       {},
-      ErrorCode.CORRUPT_MESSAGE,
+      ErrorCode.INVALID_RECORD,
     ],
     [
       'a decompression bomb (valid CRC)',
@@ -171,7 +173,7 @@ describe('validateRecords', () => {
         return refreshCrc(b);
       },
       {},
-      ErrorCode.CORRUPT_MESSAGE,
+      ErrorCode.INVALID_RECORD,
     ],
   ];
 

@@ -7,7 +7,7 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import { ProduceRequest } from '../../protocol/generated/messages/ProduceRequest.js';
 import { ProduceResponse } from '../../protocol/generated/messages/ProduceResponse.js';
-import { defineHandler, NO_RESPONSE } from '../api-handler.js';
+import { CloseConnection, defineHandler, NO_RESPONSE } from '../api-handler.js';
 import { storageErrorCode } from '../replica-manager.js';
 import type { BrokerServices } from '../services.js';
 
@@ -67,7 +67,13 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse, Bro
         return res;
       }),
     }));
-    if (req.acks === 0) return NO_RESPONSE;
+    if (req.acks === 0) {
+      // Kafka closes the connection when an acks=0 produce was refused anywhere, since that is
+      // the only way such a producer can learn of it (and refresh its metadata).
+      const refused = responses.find((t) => t.partitionResponses.some((p) => p.errorCode !== ErrorCode.NONE));
+      if (refused) throw new CloseConnection(`acks=0 produce refused for topic ${refused.name}`);
+      return NO_RESPONSE;
+    }
     await Promise.all(pending);
     return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
   },

@@ -6,9 +6,10 @@
 // but ApiVersions (which gets a v0 answer with UNSUPPORTED_VERSION and the versions we serve),
 // and a handler that throws. None of these reaches the rest of the broker.
 //
-// Backpressure: reading pauses while too many requests are in flight or while the socket has
-// more unsent response bytes than its high-water mark, and resumes when both drain; a client
-// that sends faster than it reads is slowed rather than buffered without bound.
+// Backpressure: a request is dispatched only while fewer than maxInFlight are unanswered and the
+// socket has no unsent bytes past its high-water mark; other frames wait in a backlog and reading
+// pauses meanwhile. A client that sends faster than it reads is slowed, and the responses the
+// broker holds for one connection are bounded by maxInFlight, whatever the client pipelines.
 
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -18,7 +19,7 @@ import { ApiVersionsResponse } from '../../protocol/generated/messages/ApiVersio
 import { fitToVersion, type MessageCodec } from '../../protocol/message.js';
 import { Reader } from '../../protocol/primitives/reader.js';
 import { EncodeError } from '../../protocol/primitives/writer.js';
-import { type ApiRegistry, NO_RESPONSE, type RequestContext } from '../api-handler.js';
+import { type ApiRegistry, CloseConnection, NO_RESPONSE, type RequestContext } from '../api-handler.js';
 import { FrameSplitter } from './frame-splitter.js';
 
 const UNSUPPORTED_VERSION = 35;
@@ -37,6 +38,9 @@ interface Slot {
 export class Connection<Services> {
   private readonly splitter: FrameSplitter;
   private readonly pending: Slot[] = [];
+  /** Frames received but not yet dispatched: held while the connection is at its limits. */
+  private readonly backlog: Buffer[] = [];
+  private dispatching = false;
   private closed = false;
   private paused = false;
   private readonly address: string;
@@ -70,18 +74,35 @@ export class Connection<Services> {
   }
 
   private onData(chunk: Buffer): void {
-    let frames: Buffer[];
     try {
-      frames = this.splitter.push(chunk);
+      for (const frame of this.splitter.push(chunk)) this.backlog.push(frame);
     } catch (err) {
       this.close((err as Error).message);
       return;
     }
-    for (const frame of frames) {
-      if (this.closed) return;
-      this.dispatch(frame);
+    this.dispatchBacklog();
+  }
+
+  /**
+   * Dispatches held frames while the connection has room: fewer than maxInFlight requests
+   * unanswered and no unsent response bytes past the socket's high-water mark. So a client that
+   * pipelines and never reads makes the broker build at most maxInFlight responses, not one per
+   * request it sent.
+   */
+  private dispatchBacklog(): void {
+    // A handler that answers at once calls back into here through flush(); the outer loop goes on.
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      while (this.backlog.length > 0 && !this.closed && !this.full()) this.dispatch(this.backlog.shift()!);
+    } finally {
+      this.dispatching = false;
     }
     this.maybePause();
+  }
+
+  private full(): boolean {
+    return this.pending.length >= this.options.maxInFlight || this.socket.writableNeedDrain;
   }
 
   private dispatch(frame: Buffer): void {
@@ -124,6 +145,10 @@ export class Connection<Services> {
     const slot: Slot = { chunks: null, noResponse: false };
     this.pending.push(slot);
     const fail = (err: unknown) => {
+      if (err instanceof CloseConnection) {
+        this.close(err.message);
+        return;
+      }
       this.log.error({ err, api: handler.request.name, version, client: this.address }, 'request failed');
       this.close('handler failed');
     };
@@ -202,17 +227,19 @@ export class Connection<Services> {
     this.maybeResume();
   }
 
+  /** Reading pauses while frames wait in the backlog or the connection is full. */
   private maybePause(): void {
     if (this.paused || this.closed) return;
-    if (this.pending.length >= this.options.maxInFlight || this.socket.writableNeedDrain) {
+    if (this.backlog.length > 0 || this.full()) {
       this.paused = true;
       this.socket.pause();
     }
   }
 
   private maybeResume(): void {
-    if (!this.paused || this.closed) return;
-    if (this.pending.length < this.options.maxInFlight && !this.socket.writableNeedDrain) {
+    if (this.closed) return;
+    if (this.backlog.length > 0 && !this.full()) this.dispatchBacklog();
+    if (this.paused && this.backlog.length === 0 && !this.full()) {
       this.paused = false;
       this.socket.resume();
     }

@@ -22,17 +22,11 @@ export class SocketServer<Services> {
 
   /** Listens on host:port (port 0 picks a free one); resolves to the bound port. */
   listen(host: string, port: number): Promise<number> {
-    const server = createServer({ noDelay: true }, (socket) => {
-      const c = new Connection(
-        this.nextId++,
-        socket,
-        this.registry,
-        this.services,
-        this.options,
-        this.log,
-        (closed) => this.connections.delete(closed),
-      );
-      this.connections.add(c);
+    // Bound before the broker is ready (its registration needs the port a port-0 listener got);
+    // connections arriving early wait, paused, until open().
+    const server = createServer({ noDelay: true, pauseOnConnect: true }, (socket) => {
+      if (this.held) this.held.push(socket);
+      else this.accept(socket);
     });
     this.server = server;
     return new Promise((resolve, reject) => {
