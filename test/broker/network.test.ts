@@ -139,3 +139,20 @@ describe('network layer', () => {
     await again.stop();
   });
 });
+
+describe('idle connections', () => {
+  it('are closed after connections.max.idle.ms without traffic', async () => {
+    const idle = await startBroker({
+      config: { 'connections.max.idle.ms': '300' },
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      const c = await RawClient.connect(idle.port);
+      c.send(apiVersionsRequest(3, 1));
+      expect(await c.next()).not.toBeNull();
+      expect(await c.waitClosed(10_000)).toBe(true);
+    } finally {
+      await idle.stop();
+    }
+  });
+});
