@@ -242,6 +242,12 @@ export class Broker {
           const existing = replicaManager.get(t.name, index);
           if (existing && existing.topicId === t.id && existing.leaderEpoch === reg.leaderEpoch) continue;
           if (!reg.replicas.includes(nodeId)) continue;
+          if (existing && existing.topicId !== t.id) {
+            // The name now belongs to a new topic (deleted and re-created between two
+            // reconciles): the old topic's log goes first, or the new topic would inherit it.
+            replicaManager.remove(t.name, index);
+            await logManager.deleteLog(t.name, index);
+          }
           const log =
             existing?.topicId === t.id
               ? existing.log
