@@ -1,9 +1,9 @@
 // LogValidator: what a leader checks in a partition's records before appending them (Kafka's
 // LogValidator and ProduceRequest.validateRecords, for Produce v3+, where clients send magic 2).
 //
-// Every record is walked, but without allocating: lengths, varints and bounds only, so that a
-// malformed record inside a batch with a valid CRC is refused here rather than stored and served
-// to consumers. Compressed batches are decompressed (under the caller's cap) for the same walk.
+// Every record is walked (protocol/records scanRecords), without allocating: lengths, varints and
+// bounds only, so that a malformed record inside a batch with a valid CRC is refused here rather
+// than stored and served to consumers. Compressed batches are decompressed (under the caller's cap) for the same walk.
 // Nothing is modified; offsets are assigned by the log on append.
 //
 // Errors, as Kafka returns them for the partition:
@@ -20,7 +20,7 @@
 import { decompress } from '../protocol/compression/index.js';
 import { CompressionType } from '../protocol/compression/types.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { DecodeError, Reader } from '../protocol/primitives/reader.js';
+import { DecodeError } from '../protocol/primitives/reader.js';
 
 /** The smallest a batch (or legacy message) can be: Kafka's LegacyRecord.RECORD_OVERHEAD_V0. */
 const LEGACY_MIN_BATCH_BYTES = 14;
@@ -32,6 +32,7 @@ import {
   RECORD_BATCH_OVERHEAD,
   type RecordBatchHeader,
   readRecordBatchHeader,
+  scanRecords,
   TimestampType,
 } from '../protocol/records/index.js';
 
@@ -141,7 +142,8 @@ export function validateRecords(records: Buffer | null, o: ValidationOptions): V
     start = 0;
   }
   const end = header.compression === CompressionType.None ? size : body.length;
-  const checkTimestamps = o.timestampType === 'CreateTime';
+  const checkTimestamps =
+    o.timestampType === 'CreateTime' && header.timestampType === TimestampType.CreateTime;
   const lowest = o.nowMs - o.timestampBeforeMaxMs;
   const highest = o.nowMs + o.timestampAfterMaxMs;
   const baseTimestamp = Number(header.baseTimestamp);
@@ -149,38 +151,14 @@ export function validateRecords(records: Buffer | null, o: ValidationOptions): V
   let timestampError = false;
   let keyError = false;
   try {
-    const r = new Reader(body, start, end);
-    for (let i = 0; i < header.recordCount; i++) {
-      const length = r.varint();
-      if (length < 6 || length > r.remaining)
-        throw new DecodeError(`record ${i} has invalid length ${length}`);
-      const recordEnd = r.pos + length;
-      r.int8(); // attributes, unused in v2
-      const timestampDelta = r.varlongNumber();
-      if (r.varint() !== i) throw new DecodeError(`record ${i} has offset delta out of sequence`);
-      const keyLength = r.varint();
-      if (keyLength < -1) throw new DecodeError(`record ${i} has invalid key length`);
-      if (keyLength > 0) r.raw(keyLength);
-      const valueLength = r.varint();
-      if (valueLength < -1) throw new DecodeError(`record ${i} has invalid value length`);
-      if (valueLength > 0) r.raw(valueLength);
-      const headers = r.varint();
-      if (headers < 0 || headers * 2 > recordEnd - r.pos)
-        throw new DecodeError(`record ${i} has invalid header count`);
-      for (let h = 0; h < headers; h++) {
-        const hk = r.varint();
-        if (hk < 0) throw new DecodeError(`record ${i} has a header with invalid key length`);
-        r.raw(hk);
-        const hv = r.varint();
-        if (hv < -1) throw new DecodeError(`record ${i} has a header with invalid value length`);
-        if (hv > 0) r.raw(hv);
-      }
-      if (r.pos !== recordEnd) throw new DecodeError(`record ${i} does not match its length`);
+    scanRecords(body, start, end, header.recordCount, (i, timestampDelta, offsetDelta, keyLength) => {
+      if (offsetDelta !== i)
+        throw new DecodeError(`record ${i} has offset delta ${offsetDelta} out of sequence`);
       if (o.compacted && keyLength < 0) {
         keyError = true;
         recordErrors.push({ batchIndex: i, message: 'Compacted topic cannot accept message without key' });
       }
-      if (checkTimestamps && header.timestampType === TimestampType.CreateTime) {
+      if (checkTimestamps) {
         const ts = baseTimestamp + timestampDelta;
         if (ts < lowest || ts > highest) {
           timestampError = true;
@@ -190,8 +168,7 @@ export function validateRecords(records: Buffer | null, o: ValidationOptions): V
           });
         }
       }
-    }
-    if (r.pos !== end) throw new DecodeError(`${end - r.pos} bytes follow the last record`);
+    });
   } catch (err) {
     if (err instanceof DecodeError) return fail(ErrorCode.INVALID_RECORD, err.message);
     throw err;

@@ -47,6 +47,7 @@ export {
   readLegacyMessage,
 } from './legacy.js';
 export { setBaseOffset, setLogAppendTime, setMaxTimestamp, setPartitionLeaderEpoch } from './patch.js';
+export { scanRecords } from './record.js';
 export { type DecodedRecordSet, decodeRecordSet } from './record-set.js';
 export type {
   DecodedBatch,

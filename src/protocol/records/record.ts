@@ -136,6 +136,58 @@ function readBytesField(r: Reader): Buffer | null {
 }
 
 /**
+ * Walks `count` records in buf[start, end) checking their structure (every length within its
+ * record, records filling the range exactly) without allocating: the produce path's validation,
+ * where building record objects would cost more than the check. Calls `visit` with each record's
+ * index, timestamp delta, offset delta and key length (-1 for a null key). Raises DecodeError.
+ */
+export function scanRecords(
+  buf: Buffer,
+  start: number,
+  end: number,
+  count: number,
+  visit: (index: number, timestampDelta: number, offsetDelta: number, keyLength: number) => void,
+): void {
+  if (count > (end - start) / MIN_RECORD_BYTES) {
+    throw new DecodeError(`${count} records cannot fit in ${end - start} bytes`);
+  }
+  const r = new Reader(buf, start, end);
+  for (let i = 0; i < count; i++) {
+    const length = r.varint();
+    if (length < MIN_RECORD_BYTES - 1 || length > r.remaining) {
+      throw new DecodeError(`record ${i}: invalid length ${length} with ${r.remaining} bytes left`);
+    }
+    const recordEnd = r.pos + length;
+    r.int8(); // attributes, unused in v2
+    const timestampDelta = r.varlongNumber();
+    const offsetDelta = r.varint();
+    const keyLength = skipBytesField(r);
+    skipBytesField(r);
+    const headerCount = r.varint();
+    if (headerCount < 0 || headerCount * 2 > recordEnd - r.pos) {
+      throw new DecodeError(`record ${i}: invalid header count ${headerCount}`);
+    }
+    for (let h = 0; h < headerCount; h++) {
+      const keyBytes = r.varint();
+      if (keyBytes < 0) throw new DecodeError(`record ${i}: invalid header key length ${keyBytes}`);
+      r.raw(keyBytes);
+      skipBytesField(r);
+    }
+    if (r.pos !== recordEnd) throw new DecodeError(`record ${i}: fields do not match its length ${length}`);
+    visit(i, timestampDelta, offsetDelta, keyLength);
+  }
+  if (r.pos !== end) throw new DecodeError(`${end - r.pos} bytes after the last of ${count} records`);
+}
+
+/** Skips a varint-length byte field; returns its length (-1 for null). */
+function skipBytesField(r: Reader): number {
+  const n = r.varint();
+  if (n < -1) throw new DecodeError(`invalid record field length ${n} at offset ${r.pos}`);
+  if (n > 0) r.raw(n);
+  return n;
+}
+
+/**
  * Decodes `count` records from buf[start, end), which must hold exactly those records.
  * `fixedTimestamp` is the batch's maxTimestamp for LogAppendTime batches, else null (timestamps
  * are baseTimestamp + delta).
