@@ -658,46 +658,63 @@ function apiName(requestName: string): string {
   return requestName.replace(/Request$/, '');
 }
 
-function generateApis(messages: Message[]): string {
+function generateApis(messages: Message[]): { keys: string; apis: string } {
   const reqs = messages
     .filter((m) => m.schema.type === 'request')
     .sort((a, b) => a.schema.apiKey! - b.schema.apiKey!);
+  reqs.forEach((r, i) => {
+    if (r.schema.apiKey !== i) throw new Error(`API keys are not contiguous at ${i}`);
+  });
   const byName = new Map(messages.map((m) => [m.schema.name, m]));
-  let out = HEADER;
-  out += `// The API table: every request/response pair by API key, with the versions Kafka defines.\n\n`;
-  out += `import type { MessageCodec, VersionRange } from '../message.js';\n`;
-  for (const r of reqs) {
-    const base = apiName(r.schema.name);
-    out += `import { ${base}Request } from './messages/${base}Request.js';\n`;
-    out += `import { ${base}Response } from './messages/${base}Response.js';\n`;
-  }
-  out += `\nexport const ApiKey = {\n`;
-  for (const r of reqs) out += `  ${apiName(r.schema.name)}: ${r.schema.apiKey},\n`;
-  out += `} as const;\nexport type ApiKey = (typeof ApiKey)[keyof typeof ApiKey];\n\n`;
-  out += `export interface ApiDefinition {
+
+  // api-keys.ts: the versions of every API, without its codecs, so that framing (which needs the
+  // flexible versions of every API) does not load all ~250 message modules at start.
+  let keys = HEADER;
+  keys += `// Every API by key with the versions Kafka defines; data only (the codecs are in apis.ts).\n\n`;
+  keys += `import type { VersionRange } from '../message.js';\n`;
+  keys += `\nexport const ApiKey = {\n`;
+  for (const r of reqs) keys += `  ${apiName(r.schema.name)}: ${r.schema.apiKey},\n`;
+  keys += `} as const;\nexport type ApiKey = (typeof ApiKey)[keyof typeof ApiKey];\n\n`;
+  keys += `export interface ApiVersionInfo {
   readonly apiKey: number;
   readonly name: string;
-  readonly request: MessageCodec<any>;
-  readonly response: MessageCodec<any>;
   readonly validVersions: VersionRange;
   readonly flexibleVersions: VersionRange | null;
   readonly deprecatedVersions: VersionRange | null;
   readonly latestVersionUnstable: boolean;
   readonly listeners: readonly string[];
 }\n\n`;
-  out += `/** Indexed by API key. */\nexport const apis: readonly ApiDefinition[] = [\n`;
+  keys += `/** Indexed by API key. */\nexport const apiVersionInfo: readonly ApiVersionInfo[] = [\n`;
+  for (const r of reqs) {
+    const dep = parseRange(r.schema.deprecatedVersions);
+    keys += `  { apiKey: ${r.schema.apiKey}, name: '${apiName(r.schema.name)}', validVersions: ${rangeLiteral(r.valid)}, flexibleVersions: ${rangeLiteral(r.flexible)}, deprecatedVersions: ${rangeLiteral(dep)}, latestVersionUnstable: ${r.schema.latestVersionUnstable === true}, listeners: ${JSON.stringify(r.schema.listeners ?? [])} },\n`;
+  }
+  keys += '];\n';
+
+  let out = HEADER;
+  out += `// The API table: every request/response pair by API key, with the versions Kafka defines.\n`;
+  out += `// Importing it loads every message codec; code on the broker's start path uses api-keys.ts.\n\n`;
+  out += `import type { MessageCodec } from '../message.js';\n`;
+  out += `import { type ApiVersionInfo, apiVersionInfo } from './api-keys.js';\n`;
   for (const r of reqs) {
     const base = apiName(r.schema.name);
-    const resp = byName.get(`${base}Response`);
-    if (!resp) throw new Error(`no response for ${r.schema.name}`);
-    const dep = parseRange(r.schema.deprecatedVersions);
-    out += `  { apiKey: ${r.schema.apiKey}, name: '${base}', request: ${base}Request, response: ${base}Response, validVersions: ${rangeLiteral(r.valid)}, flexibleVersions: ${rangeLiteral(r.flexible)}, deprecatedVersions: ${rangeLiteral(dep)}, latestVersionUnstable: ${r.schema.latestVersionUnstable === true}, listeners: ${JSON.stringify(r.schema.listeners ?? [])} },\n`;
+    out += `import { ${base}Request } from './messages/${base}Request.js';\n`;
+    out += `import { ${base}Response } from './messages/${base}Response.js';\n`;
   }
-  out += '];\n';
-  reqs.forEach((r, i) => {
-    if (r.schema.apiKey !== i) throw new Error(`API keys are not contiguous at ${i}`);
-  });
-  return out;
+  out += `\nexport { ApiKey } from './api-keys.js';\n\n`;
+  out += `export interface ApiDefinition extends ApiVersionInfo {
+  readonly request: MessageCodec<any>;
+  readonly response: MessageCodec<any>;
+}\n\n`;
+  out += `const codecs: readonly [MessageCodec<any>, MessageCodec<any>][] = [\n`;
+  for (const r of reqs) {
+    const base = apiName(r.schema.name);
+    if (!byName.get(`${base}Response`)) throw new Error(`no response for ${r.schema.name}`);
+    out += `  [${base}Request, ${base}Response],\n`;
+  }
+  out += '];\n\n';
+  out += `/** Indexed by API key. */\nexport const apis: readonly ApiDefinition[] = apiVersionInfo.map((info, i) => ({\n  ...info,\n  request: codecs[i][0],\n  response: codecs[i][1],\n}));\n`;
+  return { keys, apis: out };
 }
 
 function generateRecordTable(messages: Message[], folder: string, what: string): string {
@@ -740,13 +757,16 @@ export function generateProtocol(inputDir: string): Map<string, string> {
     seen.add(m.schema.name);
     out.set(`${OUT_FOLDER[m.folder as (typeof FOLDERS)[number]]}/${m.schema.name}.ts`, generateMessage(m));
   }
-  out.set('apis.ts', generateApis(messages));
+  const apiTables = generateApis(messages);
+  out.set('api-keys.ts', apiTables.keys);
+  out.set('apis.ts', apiTables.apis);
   out.set('metadata-records.ts', generateRecordTable(messages, 'metadata', 'KRaft metadata record types.'));
   let index = HEADER;
   for (const m of [...messages].sort((a, b) => a.schema.name.localeCompare(b.schema.name))) {
     index += `export { ${m.schema.name} } from './${OUT_FOLDER[m.folder as (typeof FOLDERS)[number]]}/${m.schema.name}.js';\n`;
   }
-  index += `export { ApiKey, apis, type ApiDefinition } from './apis.js';\n`;
+  index += `export { ApiKey, type ApiVersionInfo, apiVersionInfo } from './api-keys.js';\n`;
+  index += `export { apis, type ApiDefinition } from './apis.js';\n`;
   index += `export { MetadataRecordType, metadataRecords } from './metadata-records.js';\n`;
   out.set('index.ts', index);
   return out;

@@ -8,7 +8,7 @@
 // - response header v1 for flexible API versions, v0 otherwise; ApiVersions responses always use
 //   v0, since the client parses them before it knows which versions the broker speaks.
 
-import { ApiKey, apis } from './generated/apis.js';
+import { ApiKey, apiVersionInfo as apis } from './generated/api-keys.js';
 import { RequestHeader } from './generated/messages/RequestHeader.js';
 import { ResponseHeader } from './generated/messages/ResponseHeader.js';
 import { inRange, type MessageCodec } from './message.js';

@@ -14,7 +14,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { decodeRequestHeader, encodeResponse } from '../../protocol/frame.js';
-import { ApiKey } from '../../protocol/generated/apis.js';
+import { ApiKey } from '../../protocol/generated/api-keys.js';
 import { ApiVersionsResponse } from '../../protocol/generated/messages/ApiVersionsResponse.js';
 import { fitToVersion, type MessageCodec } from '../../protocol/message.js';
 import { Reader } from '../../protocol/primitives/reader.js';

@@ -243,5 +243,6 @@ export { WriteShareGroupStateResponse } from './messages/WriteShareGroupStateRes
 export { WriteTxnMarkersRequest } from './messages/WriteTxnMarkersRequest.js';
 export { WriteTxnMarkersResponse } from './messages/WriteTxnMarkersResponse.js';
 export { ZkMigrationStateRecord } from './metadata/ZkMigrationStateRecord.js';
-export { ApiKey, apis, type ApiDefinition } from './apis.js';
+export { ApiKey, type ApiVersionInfo, apiVersionInfo } from './api-keys.js';
+export { apis, type ApiDefinition } from './apis.js';
 export { MetadataRecordType, metadataRecords } from './metadata-records.js';
