@@ -12,12 +12,16 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Logger, pino } from 'pino';
+import { GroupCoordinator } from '../coordinator/group/coordinator.js';
+import { SYSTEM_COORDINATOR_TIME } from '../coordinator/group/time.js';
 import type { TopicLogConfig } from '../metadata/configs.js';
 import { staticBrokerConfigsFrom } from '../metadata/configs.js';
 import { type Controller, type ControllerResult, endpointsFromListeners } from '../metadata/controller.js';
-import type { MetadataChange } from '../metadata/image.js';
+import type { MetadataChange, MetadataImage } from '../metadata/image.js';
 import { MetadataManager } from '../metadata/manager.js';
 import { FileMetadataLog, metadataLogPath } from '../metadata/metadata-log.js';
+import { GROUP_METADATA_TOPIC_NAME } from '../metadata/topic-name.js';
+import { ErrorCode, errorByCode } from '../protocol/errors.js';
 import type { LogConfig } from '../storage/config.js';
 import { LogManager } from '../storage/log-manager.js';
 import { ApiRegistry } from './api-handler.js';
@@ -25,6 +29,7 @@ import { BrokerConfig, parseListener } from './config.js';
 import { FetchSessionCache } from './fetch-session.js';
 import { registerHandlers } from './handlers/index.js';
 import { SocketServer } from './network/socket-server.js';
+import { loadOffsetsTopic, OffsetsTopicStore } from './offsets-topic.js';
 import { ReplicaManager } from './replica-manager.js';
 import type { BrokerServices } from './services.js';
 
@@ -182,7 +187,15 @@ export class Broker {
       });
       broker = new Broker(config, services as BrokerServices, server, advertisedHost, port, log);
       services.runMetadataOp = (op) => broker!.runMetadataOp(op);
+      services.ensureOffsetsTopic = () => broker!.ensureOffsetsTopic();
       await broker.reconcile();
+      const groupCoordinator = newGroupCoordinator(config, services as BrokerServices, log);
+      Object.assign(services, { groupCoordinator });
+      await loadOffsetsTopic(
+        groupCoordinator,
+        services.replicaManager as ReplicaManager,
+        config.int('offsets.topic.num.partitions'),
+      );
       registerHandlers(registry);
     } catch (err) {
       await server.close();
@@ -215,7 +228,39 @@ export class Broker {
     if (change.kind === 'config-changed') {
       if (change.resourceType === 2) this.topicConfigs.delete(change.resourceName);
       else this.topicConfigs.clear();
-    } else if (change.kind === 'topic-removed') this.topicConfigs.delete(change.topic.name);
+    } else if (change.kind === 'topic-removed') {
+      this.topicConfigs.delete(change.topic.name);
+      // Committed offsets of a deleted topic go with it (Kafka's onPartitionsDeleted).
+      const { groupCoordinator } = this.services;
+      if (groupCoordinator && change.topic.name !== GROUP_METADATA_TOPIC_NAME) {
+        groupCoordinator
+          .onTopicsDeleted([change.topic.name])
+          .catch((err) =>
+            this.log.warn({ err, topic: change.topic.name }, 'removing offsets of a deleted topic failed'),
+          );
+      }
+    }
+  }
+
+  private creatingOffsetsTopic: Promise<void> | undefined;
+
+  /**
+   * Creates __consumer_offsets when it does not exist yet, once however many lookups ask at the
+   * same time, and resolves when its partitions are hosted here.
+   */
+  ensureOffsetsTopic(): Promise<void> {
+    if (this.services.metadata.image.topic(GROUP_METADATA_TOPIC_NAME)) return this.reconciling;
+    this.creatingOffsetsTopic ??= this.runMetadataOp((c) => c.autoCreateTopics([GROUP_METADATA_TOPIC_NAME]))
+      .then((res) => {
+        const code = res.topics[0]?.errorCode ?? ErrorCode.NONE;
+        if (code !== ErrorCode.NONE && code !== ErrorCode.TOPIC_ALREADY_EXISTS) {
+          throw new Error(`creating ${GROUP_METADATA_TOPIC_NAME} failed: ${errorByCode(code).name}`);
+        }
+      })
+      .finally(() => {
+        this.creatingOffsetsTopic = undefined;
+      });
+    return this.creatingOffsetsTopic;
   }
 
   private topicConfig(topic: string): TopicLogConfig {
@@ -287,11 +332,35 @@ export class Broker {
 
   async stop(): Promise<void> {
     await this.server.close();
+    this.services.groupCoordinator.shutdown();
     await this.services.logManager.close();
     await this.services.metadata.close();
     for (const hook of this.stopHooks) hook();
     this.log.info('Samsa broker stopped');
   }
+}
+
+/** The group coordinator, configured from the broker's group.* and offsets.* settings. */
+function newGroupCoordinator(config: BrokerConfig, services: BrokerServices, log: Logger): GroupCoordinator {
+  const image = (): MetadataImage => services.metadata.image;
+  return new GroupCoordinator({
+    config: {
+      numPartitions: config.int('offsets.topic.num.partitions'),
+      groupMinSessionTimeoutMs: config.int('group.min.session.timeout.ms'),
+      groupMaxSessionTimeoutMs: config.int('group.max.session.timeout.ms'),
+      groupInitialRebalanceDelayMs: config.int('group.initial.rebalance.delay.ms'),
+      groupMaxSize: config.int('group.max.size'),
+      offsetMetadataMaxBytes: config.int('offset.metadata.max.bytes'),
+      offsetsRetentionMs: config.int('offsets.retention.minutes') * 60_000,
+      offsetsRetentionCheckIntervalMs: config.int('offsets.retention.check.interval.ms'),
+    },
+    time: SYSTEM_COORDINATOR_TIME,
+    store: new OffsetsTopicStore(services.replicaManager),
+    topics: {
+      partitionExists: (topic, partition) => image().topic(topic)?.partitions.has(partition) ?? false,
+    },
+    logger: log.child({ component: 'group-coordinator' }),
+  });
 }
 
 /**

@@ -67,6 +67,17 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'log.message.timestamp.type', type: 'string', default: 'CreateTime', doc: '' },
   { name: 'compression.type', type: 'string', default: 'producer', doc: '' },
   { name: 'offsets.topic.num.partitions', type: 'int', default: 50, doc: '' },
+  { name: 'offsets.topic.segment.bytes', type: 'int', default: 104857600, doc: '' },
+  { name: 'offsets.retention.minutes', type: 'int', default: 10080, doc: '' },
+  { name: 'offsets.retention.check.interval.ms', type: 'long', default: 600000, doc: '' },
+  { name: 'offset.metadata.max.bytes', type: 'int', default: 4096, doc: '' },
+  { name: 'group.min.session.timeout.ms', type: 'int', default: 6000, doc: '' },
+  { name: 'group.max.session.timeout.ms', type: 'int', default: 1800000, doc: '' },
+  { name: 'group.initial.rebalance.delay.ms', type: 'int', default: 3000, doc: '' },
+  { name: 'group.max.size', type: 'int', default: 2147483647, doc: '' },
+  { name: 'log.cleaner.enable', type: 'boolean', default: true, doc: '' },
+  { name: 'log.cleaner.backoff.ms', type: 'long', default: 15000, doc: '' },
+  { name: 'log.cleaner.dedupe.buffer.size', type: 'long', default: 134217728, doc: '' },
 ];
 
 const DEFS = new Map(BROKER_CONFIGS.map((d) => [d.name, d]));

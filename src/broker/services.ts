@@ -1,6 +1,7 @@
 // What the request handlers can reach: the broker's parts, passed to every handler call.
 // It grows as the broker does (log manager, metadata image, coordinators).
 
+import type { GroupCoordinator } from '../coordinator/group/coordinator.js';
 import type { Controller, ControllerResult } from '../metadata/controller.js';
 import type { BrokerEndpoint } from '../metadata/image.js';
 import type { MetadataManager } from '../metadata/manager.js';
@@ -23,4 +24,8 @@ export interface BrokerServices {
   readonly advertisedEndpoints: readonly BrokerEndpoint[];
   /** Runs a controller operation (durably) and applies its result to the hosted partitions. */
   runMetadataOp<T>(op: (c: Controller) => ControllerResult<T>): Promise<T>;
+  /** The classic group coordinator; its log is __consumer_offsets (broker/offsets-topic.ts). */
+  readonly groupCoordinator: GroupCoordinator;
+  /** Creates __consumer_offsets if it does not exist (as Kafka does on the first FindCoordinator). */
+  ensureOffsetsTopic(): Promise<void>;
 }

@@ -4,6 +4,7 @@
 // answer at all. Not done yet: idempotent deduplication and transactions (the exactly-once issue),
 // quotas (throttle time is always 0).
 
+import { isInternalTopic } from '../../metadata/topic-name.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ProduceRequest } from '../../protocol/generated/messages/ProduceRequest.js';
 import { ProduceResponse } from '../../protocol/generated/messages/ProduceResponse.js';
@@ -45,6 +46,15 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse, Bro
         if (!acksValid) return partitionResponse(pd.index, ErrorCode.INVALID_REQUIRED_ACKS);
         const partition = replicaManager.get(t.name, pd.index);
         if (!partition) return partitionResponse(pd.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        // The coordinators' topics are written by the coordinators only (Kafka lets its own admin
+        // client id "__admin_client" through; Samsa has no such tool).
+        if (isInternalTopic(t.name)) {
+          return partitionResponse(
+            pd.index,
+            ErrorCode.INVALID_TOPIC_EXCEPTION,
+            `Cannot append to internal topic ${t.name}`,
+          );
+        }
         const r = replicaManager.append(partition, pd.records);
         const res: PartitionResponse = {
           ...partitionResponse(pd.index, r.errorCode, r.errorMessage),

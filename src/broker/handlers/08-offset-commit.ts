@@ -1,0 +1,16 @@
+// OffsetCommit (key 8), versions 0-9. Commits are durable (acks=all into __consumer_offsets) before the answer.
+// The group coordinator (coordinator/group/) decides and answers; see it for Kafka's rules.
+
+import { OffsetCommitRequest } from '../../protocol/generated/messages/OffsetCommitRequest.js';
+import { OffsetCommitResponse } from '../../protocol/generated/messages/OffsetCommitResponse.js';
+import { defineHandler } from '../api-handler.js';
+import type { BrokerServices } from '../services.js';
+
+export const offsetCommitHandler = defineHandler<OffsetCommitRequest, OffsetCommitResponse, BrokerServices>({
+  apiKey: 8,
+  minVersion: 0,
+  maxVersion: 9,
+  request: OffsetCommitRequest,
+  response: OffsetCommitResponse,
+  handle: (req, ctx, { groupCoordinator }) => groupCoordinator.commitOffsets(req, ctx.apiVersion),
+});

@@ -1,0 +1,16 @@
+// OffsetFetch (key 9), versions 0-9. v8+ asks for several groups at once.
+// The group coordinator (coordinator/group/) decides and answers; see it for Kafka's rules.
+
+import { OffsetFetchRequest } from '../../protocol/generated/messages/OffsetFetchRequest.js';
+import { OffsetFetchResponse } from '../../protocol/generated/messages/OffsetFetchResponse.js';
+import { defineHandler } from '../api-handler.js';
+import type { BrokerServices } from '../services.js';
+
+export const offsetFetchHandler = defineHandler<OffsetFetchRequest, OffsetFetchResponse, BrokerServices>({
+  apiKey: 9,
+  minVersion: 0,
+  maxVersion: 9,
+  request: OffsetFetchRequest,
+  response: OffsetFetchResponse,
+  handle: (req, ctx, { groupCoordinator }) => groupCoordinator.fetchOffsets(req, ctx.apiVersion),
+});

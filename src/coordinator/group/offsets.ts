@@ -1,0 +1,382 @@
+// OffsetMetadataManager: committed offsets of classic groups (Kafka's OffsetMetadataManager):
+// OffsetCommit, OffsetFetch, OffsetDelete, which offsets expire, and offset tombstones.
+//
+// The offsets live in each ClassicGroup (GroupOffsets). A commit is written to __consumer_offsets
+// first and becomes visible to OffsetFetch only when the append is durable; a deletion removes
+// offsets only once its tombstones are durable. Group membership (and when a group may be
+// deleted) belongs to the coordinator; it hands this class what it needs through OffsetContext.
+
+import { ErrorCode } from '../../protocol/errors.js';
+import type { OffsetCommitRequest } from '../../protocol/generated/messages/OffsetCommitRequest.js';
+import { OffsetCommitResponse } from '../../protocol/generated/messages/OffsetCommitResponse.js';
+import type { OffsetDeleteRequest } from '../../protocol/generated/messages/OffsetDeleteRequest.js';
+import { OffsetDeleteResponse } from '../../protocol/generated/messages/OffsetDeleteResponse.js';
+import type { OffsetFetchRequest } from '../../protocol/generated/messages/OffsetFetchRequest.js';
+import { OffsetFetchResponse } from '../../protocol/generated/messages/OffsetFetchResponse.js';
+import type { ClassicGroup, ClassicGroupMember } from './group.js';
+import { groupMetadataKey, type OffsetAndMetadata, offsetCommitKey, offsetCommitValue } from './records.js';
+import { appendErrorToResponseError, type OffsetsRecord } from './store.js';
+import type { CoordinatorTime } from './time.js';
+
+/** OffsetFetch's answer for a partition without a committed offset. */
+const INVALID_OFFSET = -1n;
+/** OffsetCommit v2-v4 retention_time_ms meaning "use the broker's offsets.retention.minutes". */
+const DEFAULT_RETENTION_TIME = -1n;
+/** OffsetCommit v1 commit_timestamp meaning "now". */
+const DEFAULT_TIMESTAMP = -1n;
+
+/** What the offset manager needs from the coordinator that owns it. */
+export interface OffsetContext {
+  readonly time: CoordinatorTime;
+  readonly offsetMetadataMaxBytes: number;
+  readonly offsetsRetentionMs: number;
+  partitionExists(topic: string, partition: number): boolean;
+  /** The live group (possibly Dead while being deleted), or undefined. */
+  group(groupId: string): ClassicGroup | undefined;
+  /** Creates an Empty group without protocol type (a "simple" group: offsets without membership). */
+  createGroup(groupId: string): ClassicGroup;
+  rescheduleHeartbeat(group: ClassicGroup, member: ClassicGroupMember): void;
+  /** Appends to the group's __consumer_offsets partition; resolves with NONE or the append's error code. */
+  append(groupId: string, records: OffsetsRecord[]): Promise<number>;
+  /** The next write sequence number (issue order = log order). */
+  nextWriteSeq(): number;
+}
+
+/** One group's OffsetFetch answer, before it is shaped for the request's version. */
+interface FetchedGroup {
+  errorCode: number;
+  topics: Array<{ name: string; partitions: FetchedPartition[] }>;
+}
+
+interface FetchedPartition {
+  partitionIndex: number;
+  committedOffset: bigint;
+  committedLeaderEpoch: number;
+  metadata: string | null;
+  errorCode: number;
+}
+
+type TopicPartition = [topic: string, partition: number];
+
+export class OffsetMetadataManager {
+  constructor(private readonly ctx: OffsetContext) {}
+
+  async commitOffsets(
+    req: OffsetCommitRequest,
+    version: number,
+    unavailableError: number,
+  ): Promise<OffsetCommitResponse> {
+    const resp = OffsetCommitResponse.default();
+    const entries: Array<{
+      topic: string;
+      partition: OffsetCommitRequest.OffsetCommitRequestPartition;
+      out: OffsetCommitResponse.OffsetCommitResponsePartition;
+    }> = [];
+    for (const t of req.topics) {
+      const partitions: OffsetCommitResponse.OffsetCommitResponsePartition[] = [];
+      resp.topics.push({ name: t.name, partitions });
+      for (const p of t.partitions) {
+        const out = { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE };
+        partitions.push(out);
+        entries.push({ topic: t.name, partition: p, out });
+      }
+    }
+    // A group-level error is reported on every partition of the request (Kafka's getErrorResponse).
+    const failAll = (errorCode: number): OffsetCommitResponse => {
+      for (const e of entries) e.out.errorCode = errorCode;
+      return resp;
+    };
+    if (unavailableError !== ErrorCode.NONE) return failAll(unavailableError);
+
+    // Kafka's request handler drops partitions of unknown topics before asking the coordinator.
+    const known = entries.filter((e) => {
+      if (this.ctx.partitionExists(e.topic, e.partition.partitionIndex)) return true;
+      e.out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      return false;
+    });
+    if (known.length === 0) return resp;
+
+    let group = this.ctx.group(req.groupId);
+    if (!group) {
+      // Generation -1: the admin client or a consumer without group management ("simple" group).
+      if (req.generationIdOrMemberEpoch < 0) group = this.ctx.createGroup(req.groupId);
+      // v9+ says so plainly; older versions keep ILLEGAL_GENERATION for compatibility.
+      else return failAll(version >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION);
+    }
+    const validation = group.validateOffsetCommit(
+      req.memberId,
+      req.groupInstanceId,
+      req.generationIdOrMemberEpoch,
+    );
+    if (validation !== ErrorCode.NONE) return failAll(validation);
+
+    // A commit keeps a classic member's session alive in Stable and PreparingRebalance.
+    const member = group.members.get(req.memberId);
+    if (member && (group.is('Stable') || group.is('PreparingRebalance'))) {
+      this.ctx.rescheduleHeartbeat(group, member);
+    }
+
+    const nowMs = this.ctx.time.now();
+    const expireTimestampMs =
+      req.retentionTimeMs === DEFAULT_RETENTION_TIME ? null : nowMs + Number(req.retentionTimeMs);
+    const toWrite: Array<{ topic: string; partition: number; offset: OffsetAndMetadata }> = [];
+    for (const e of known) {
+      const metadata = e.partition.committedMetadata;
+      // Kafka compares the Java string length (UTF-16 code units), as JS string length does.
+      if (metadata !== null && metadata.length > this.ctx.offsetMetadataMaxBytes) {
+        e.out.errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+        continue;
+      }
+      toWrite.push({
+        topic: e.topic,
+        partition: e.partition.partitionIndex,
+        offset: {
+          offset: e.partition.committedOffset,
+          leaderEpoch: e.partition.committedLeaderEpoch,
+          metadata: metadata ?? '',
+          commitTimestampMs:
+            e.partition.commitTimestamp === DEFAULT_TIMESTAMP ? nowMs : Number(e.partition.commitTimestamp),
+          expireTimestampMs,
+        },
+      });
+    }
+    if (toWrite.length === 0) return resp;
+
+    const errorCode = await this.writeCommits(group, toWrite);
+    if (errorCode !== ErrorCode.NONE) return failAll(appendErrorToResponseError(errorCode));
+    return resp;
+  }
+
+  /** Writes commit records; offsets become visible when durable. Resolves with the append's error code. */
+  private async writeCommits(
+    group: ClassicGroup,
+    commits: Array<{ topic: string; partition: number; offset: OffsetAndMetadata }>,
+  ): Promise<number> {
+    const seq = this.ctx.nextWriteSeq();
+    for (const c of commits) group.offsets.addPending(c.topic, c.partition, seq);
+    const write = this.ctx.append(
+      group.groupId,
+      commits.map((c) => ({
+        key: offsetCommitKey(group.groupId, c.topic, c.partition),
+        value: offsetCommitValue(c.offset),
+      })),
+    );
+    group.pendingCommitWrites.add(write);
+    const errorCode = await write;
+    group.pendingCommitWrites.delete(write);
+    for (const c of commits) {
+      const stillWanted = group.offsets.completePending(c.topic, c.partition, seq);
+      if (stillWanted && errorCode === ErrorCode.NONE) group.offsets.put(c.topic, c.partition, c.offset, seq);
+    }
+    return errorCode;
+  }
+
+  async fetchOffsets(
+    req: OffsetFetchRequest,
+    version: number,
+    unavailableError: number,
+  ): Promise<OffsetFetchResponse> {
+    const resp = OffsetFetchResponse.default();
+    // require_stable exists from v7; false (its default) before.
+    const requireStable = version >= 7 && req.requireStable;
+    if (version >= 8) {
+      resp.groups = await Promise.all(
+        req.groups.map(async (g) => {
+          const fetched = await this.fetchGroup(g.groupId, g.topics, requireStable, unavailableError);
+          return { groupId: g.groupId, errorCode: fetched.errorCode, topics: fetched.topics };
+        }),
+      );
+      return resp;
+    }
+    const fetched = await this.fetchGroup(req.groupId, req.topics, requireStable, unavailableError);
+    resp.topics = fetched.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({
+        ...p,
+        committedLeaderEpoch: version >= 5 ? p.committedLeaderEpoch : -1,
+        // v0-1 have no top-level error: a group error goes on each partition.
+        errorCode: version < 2 && fetched.errorCode !== ErrorCode.NONE ? fetched.errorCode : p.errorCode,
+      })),
+    }));
+    if (version >= 2) resp.errorCode = fetched.errorCode;
+    return resp;
+  }
+
+  /**
+   * One group's offsets. A group that does not exist has no offsets: requested partitions get
+   * offset -1 and metadata "", a request for all offsets gets none, and there is no error (Kafka
+   * never answers GROUP_ID_NOT_FOUND here). With require_stable, the answer waits until the group's
+   * commits in flight are durable (Kafka 4's coordinator runs such a fetch as a write operation).
+   */
+  private async fetchGroup(
+    groupId: string,
+    topics: Array<{ name: string; partitionIndexes: number[] }> | null,
+    requireStable: boolean,
+    unavailableError: number,
+  ): Promise<FetchedGroup> {
+    if (unavailableError !== ErrorCode.NONE) {
+      return {
+        errorCode: unavailableError,
+        topics: (topics ?? []).map((t) => ({
+          name: t.name,
+          partitions: t.partitionIndexes.map((p) => noOffset(p, unavailableError)),
+        })),
+      };
+    }
+    if (requireStable) {
+      const pending = this.ctx.group(groupId)?.pendingCommitWrites;
+      if (pending && pending.size > 0) await Promise.all([...pending]);
+    }
+    const found = this.ctx.group(groupId);
+    const group = found && !found.is('Dead') ? found : undefined;
+    if (topics === null) return { errorCode: ErrorCode.NONE, topics: group ? allOffsets(group) : [] };
+    return {
+      errorCode: ErrorCode.NONE,
+      topics: topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitionIndexes.map((p) => {
+          const o = group?.offsets.get(t.name, p);
+          return o ? fetchedOffset(p, o) : noOffset(p, ErrorCode.NONE);
+        }),
+      })),
+    };
+  }
+
+  async deleteOffsets(req: OffsetDeleteRequest, unavailableError: number): Promise<OffsetDeleteResponse> {
+    const resp = OffsetDeleteResponse.default();
+    const groupError = this.validateOffsetDelete(req.groupId, unavailableError);
+    if (groupError !== ErrorCode.NONE) {
+      resp.errorCode = groupError;
+      return resp;
+    }
+    const group = this.ctx.group(req.groupId)!;
+    const toDelete: TopicPartition[] = [];
+    for (const t of req.topics) {
+      const partitions: OffsetDeleteResponse.OffsetDeleteResponsePartition[] = [];
+      resp.topics.push({ name: t.name, partitions });
+      for (const { partitionIndex } of t.partitions) {
+        let errorCode: number = ErrorCode.NONE;
+        if (!this.ctx.partitionExists(t.name, partitionIndex))
+          errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        else if (group.isSubscribedToTopic(t.name)) errorCode = ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC;
+        else if (hasOffset(group, t.name, partitionIndex)) toDelete.push([t.name, partitionIndex]);
+        partitions.push({ partitionIndex, errorCode });
+      }
+    }
+    if (toDelete.length === 0) return resp;
+    const errorCode = await this.writeTombstones(group, toDelete, false);
+    if (errorCode === ErrorCode.NONE) return resp;
+    const failed = OffsetDeleteResponse.default();
+    failed.errorCode = appendErrorToResponseError(errorCode);
+    return failed;
+  }
+
+  /** Kafka's ClassicGroup.validateOffsetDelete: a non-empty group may only lose offsets of topics
+   *  it does not subscribe to, and only if it is a consumer group (whose subscriptions are known). */
+  private validateOffsetDelete(groupId: string, unavailableError: number): number {
+    if (unavailableError !== ErrorCode.NONE) return unavailableError;
+    const group = this.ctx.group(groupId);
+    if (!group || group.is('Dead')) return ErrorCode.GROUP_ID_NOT_FOUND;
+    if (!group.is('Empty') && !group.usesConsumerGroupProtocol()) return ErrorCode.NON_EMPTY_GROUP;
+    return ErrorCode.NONE;
+  }
+
+  /**
+   * The offsets of `group` that have expired at `nowMs`, and whether every offset of the group has
+   * (so an Empty group may then be deleted). Offsets of subscribed topics and offsets with a commit
+   * in flight are kept.
+   */
+  expiredOffsets(group: ClassicGroup, nowMs: number): { expired: TopicPartition[]; allExpired: boolean } {
+    const base = group.offsetExpirationCondition();
+    if (base === null) return { expired: [], allExpired: false };
+    const expired: TopicPartition[] = [];
+    let allExpired = !group.offsets.hasPending;
+    for (const [topic, partition, o] of group.offsets.entries()) {
+      const keep =
+        group.isSubscribedToTopic(topic) ||
+        group.offsets.hasPendingFor(topic, partition) ||
+        !isOffsetExpired(o, base(o), nowMs, this.ctx.offsetsRetentionMs);
+      if (keep) allExpired = false;
+      else expired.push([topic, partition]);
+    }
+    return { expired, allExpired };
+  }
+
+  /** Offsets (committed or in flight) of the group for any of `topics`. */
+  offsetsOfTopics(group: ClassicGroup, topics: ReadonlySet<string>): TopicPartition[] {
+    return group.offsets.keys().filter(([topic]) => topics.has(topic));
+  }
+
+  /**
+   * Writes tombstones for `offsets` (and for the group itself when `groupTombstone`); once durable
+   * the offsets go from memory (commits issued after the tombstones stay). Resolves with the
+   * append's error code.
+   */
+  async writeTombstones(
+    group: ClassicGroup,
+    offsets: TopicPartition[],
+    groupTombstone: boolean,
+  ): Promise<number> {
+    const records: OffsetsRecord[] = offsets.map(([topic, partition]) => ({
+      key: offsetCommitKey(group.groupId, topic, partition),
+      value: null,
+    }));
+    if (groupTombstone) records.push({ key: groupMetadataKey(group.groupId), value: null });
+    if (records.length === 0) return ErrorCode.NONE;
+    const seq = this.ctx.nextWriteSeq();
+    const errorCode = await this.ctx.append(group.groupId, records);
+    if (errorCode === ErrorCode.NONE) {
+      for (const [topic, partition] of offsets) group.offsets.remove(topic, partition, seq);
+    }
+    return errorCode;
+  }
+}
+
+function hasOffset(group: ClassicGroup, topic: string, partition: number): boolean {
+  return group.offsets.get(topic, partition) !== undefined || group.offsets.hasPendingFor(topic, partition);
+}
+
+/** An offset with an explicit expire timestamp (OffsetCommit v2-v4) expires then; others after the
+ *  retention period counted from `baseTimestampMs`. */
+function isOffsetExpired(
+  o: OffsetAndMetadata,
+  baseTimestampMs: number,
+  nowMs: number,
+  retentionMs: number,
+): boolean {
+  if (o.expireTimestampMs !== null) return nowMs >= o.expireTimestampMs;
+  return nowMs - baseTimestampMs >= retentionMs;
+}
+
+function noOffset(partitionIndex: number, errorCode: number): FetchedPartition {
+  return {
+    partitionIndex,
+    committedOffset: INVALID_OFFSET,
+    committedLeaderEpoch: -1,
+    metadata: '',
+    errorCode,
+  };
+}
+
+function fetchedOffset(partitionIndex: number, o: OffsetAndMetadata): FetchedPartition {
+  return {
+    partitionIndex,
+    committedOffset: o.offset,
+    committedLeaderEpoch: o.leaderEpoch,
+    metadata: o.metadata,
+    errorCode: ErrorCode.NONE,
+  };
+}
+
+function allOffsets(group: ClassicGroup): FetchedGroup['topics'] {
+  const byTopic = new Map<string, FetchedPartition[]>();
+  for (const [topic, partition, o] of group.offsets.entries()) {
+    let partitions = byTopic.get(topic);
+    if (!partitions) {
+      partitions = [];
+      byTopic.set(topic, partitions);
+    }
+    partitions.push(fetchedOffset(partition, o));
+  }
+  return [...byTopic].map(([name, partitions]) => ({ name, partitions }));
+}
