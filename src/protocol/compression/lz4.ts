@@ -20,7 +20,7 @@ const SKIPPABLE_MAGIC = 0x184d2a50; // low 4 bits are free
 const MAX_BLOCK_EXPANSION = 255;
 
 export function lz4Compress(data: Buffer): Buffer {
-  return lz4Native.compressFrameSync(data, { contentChecksum: false, blockChecksums: false });
+  return lz4Native().compressFrameSync(data, { contentChecksum: false, blockChecksums: false });
 }
 
 export function lz4Decompress(data: Buffer, maxBytes: number): Buffer {
@@ -32,7 +32,7 @@ export function lz4Decompress(data: Buffer, maxBytes: number): Buffer {
 
 function decodeFrame(frame: Buffer): Buffer {
   try {
-    return lz4Native.decompressFrameSync(frame);
+    return lz4Native().decompressFrameSync(frame);
   } catch (e) {
     throw corrupt((e as Error).message, e);
   }

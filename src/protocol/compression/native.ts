@@ -4,21 +4,33 @@
 // platform .node file is missing. That would still work, only several times slower, so a missing
 // native build must be visible: compressionBackends() finds, for each package, the .node module
 // in the CommonJS cache whose exports are the very functions we call. createRequire (not `import`)
-// is used so that the modules go through that cache and load synchronously at startup.
+// is used so that the modules go through that cache and load synchronously.
+//
+// Each package loads on first use (a broker that never sees a zstd batch never loads zstd): the
+// four together take tens of milliseconds to load, a large share of the broker's start time.
 
 import { createRequire } from 'node:module';
 import { type CompressionName, CompressionType } from './types.js';
 
 const require = createRequire(import.meta.url);
 
-export const snappyNative = require('snappy') as typeof import('snappy');
-export const lz4Native = require('lz4-napi') as typeof import('lz4-napi');
-export const zstdNative = require('@toondepauw/node-zstd') as typeof import('@toondepauw/node-zstd');
-export const xxhashNative = require('@node-rs/xxhash') as typeof import('@node-rs/xxhash');
+/** A package required the first time it is asked for. */
+function lazy<T>(name: string): () => T {
+  let loaded: T | undefined;
+  return () => {
+    loaded ??= require(name) as T;
+    return loaded;
+  };
+}
+
+export const snappyNative = lazy<typeof import('snappy')>('snappy');
+export const lz4Native = lazy<typeof import('lz4-napi')>('lz4-napi');
+export const zstdNative = lazy<typeof import('@toondepauw/node-zstd')>('@toondepauw/node-zstd');
+const xxhashNative = lazy<typeof import('@node-rs/xxhash')>('@node-rs/xxhash');
 
 /** XXH32, which the LZ4 frame format uses for its header checksum byte. */
 export function xxhash32(buf: Uint8Array, seed = 0): number {
-  return xxhashNative.xxh32(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength), seed);
+  return xxhashNative().xxh32(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength), seed);
 }
 
 export interface CompressionBackend {
@@ -64,8 +76,8 @@ export function compressionBackends(): CompressionBackend[] {
       native: true,
       binding: `zlib ${process.versions.zlib}`,
     },
-    backend(CompressionType.Snappy, 'snappy', 'snappy', snappyNative.uncompressSync),
-    backend(CompressionType.Lz4, 'lz4', 'lz4-napi', lz4Native.decompressFrameSync),
-    backend(CompressionType.Zstd, 'zstd', '@toondepauw/node-zstd', zstdNative.Decoder),
+    backend(CompressionType.Snappy, 'snappy', 'snappy', snappyNative().uncompressSync),
+    backend(CompressionType.Lz4, 'lz4', 'lz4-napi', lz4Native().decompressFrameSync),
+    backend(CompressionType.Zstd, 'zstd', '@toondepauw/node-zstd', zstdNative().Decoder),
   ];
 }

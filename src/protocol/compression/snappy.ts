@@ -37,7 +37,7 @@ export function snappyCompress(data: Buffer): Buffer {
   const blocks: Buffer[] = [];
   let total = XERIAL_HEADER_BYTES;
   for (let off = 0; off < data.length; off += XERIAL_BLOCK_BYTES) {
-    const block = snappyNative.compressSync(data.subarray(off, off + XERIAL_BLOCK_BYTES));
+    const block = snappyNative().compressSync(data.subarray(off, off + XERIAL_BLOCK_BYTES));
     blocks.push(block);
     total += 4 + block.length;
   }
@@ -56,7 +56,7 @@ export function snappyCompress(data: Buffer): Buffer {
 
 /** One raw snappy block without framing (what librdkafka writes). */
 export function snappyCompressRaw(data: Buffer): Buffer {
-  return snappyNative.compressSync(data);
+  return snappyNative().compressSync(data);
 }
 
 export function snappyDecompress(data: Buffer, maxBytes: number): Buffer {
@@ -86,7 +86,7 @@ function rawDecompress(block: Buffer, maxBytes: number): Buffer {
 function uncompressBlock(block: Buffer, expected: number): Buffer {
   let out: Buffer;
   try {
-    out = snappyNative.uncompressSync(block, { asBuffer: true }) as Buffer;
+    out = snappyNative().uncompressSync(block, { asBuffer: true }) as Buffer;
   } catch (e) {
     throw corrupt((e as Error).message, e);
   }

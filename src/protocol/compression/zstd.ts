@@ -34,13 +34,15 @@ const BOUND_SLACK = MAX_BLOCK_BYTES;
 
 export const ZSTD_DEFAULT_LEVEL = 3;
 
-const encoders = new Map<number, InstanceType<typeof zstdNative.Encoder>>();
-const decoder = new zstdNative.Decoder();
+type ZstdEncoder = InstanceType<ReturnType<typeof zstdNative>['Encoder']>;
+type ZstdDecoder = InstanceType<ReturnType<typeof zstdNative>['Decoder']>;
+const encoders = new Map<number, ZstdEncoder>();
+let decoder: ZstdDecoder | undefined;
 
 export function zstdCompress(data: Buffer, level = ZSTD_DEFAULT_LEVEL): Buffer {
   let encoder = encoders.get(level);
   if (encoder === undefined) {
-    encoder = new zstdNative.Encoder(level);
+    encoder = new (zstdNative().Encoder)(level);
     encoders.set(level, encoder);
   }
   return encoder.encodeSync(data);
@@ -50,6 +52,7 @@ export function zstdDecompress(data: Buffer, maxBytes: number): Buffer {
   const bound = zstdOutputBound(data, maxBytes + BOUND_SLACK);
   let out: Buffer;
   try {
+    decoder ??= new (zstdNative().Decoder)();
     out = decoder.decodeSync(data);
   } catch (e) {
     throw corrupt((e as Error).message, e);
