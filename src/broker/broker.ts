@@ -75,6 +75,10 @@ export function toLogConfig(c: TopicLogConfig): Partial<LogConfig> {
     cleanupPolicy: c.cleanupPolicy.filter(
       (p): p is 'delete' | 'compact' => p === 'delete' || p === 'compact',
     ),
+    deleteRetentionMs: never(c.deleteRetentionMs) ? Number.POSITIVE_INFINITY : c.deleteRetentionMs,
+    minCompactionLagMs: never(c.minCompactionLagMs) ? Number.POSITIVE_INFINITY : c.minCompactionLagMs,
+    maxCompactionLagMs: never(c.maxCompactionLagMs) ? Number.POSITIVE_INFINITY : c.maxCompactionLagMs,
+    minCleanableDirtyRatio: c.minCleanableDirtyRatio,
   };
 }
 
@@ -175,6 +179,11 @@ export class Broker {
             ? toLogConfig(metadata.controller.effectiveTopicConfig(topic))
             : undefined,
         retentionCheckIntervalMs: config.int('log.retention.check.interval.ms'),
+        cleanerEnable: config.bool('log.cleaner.enable'),
+        cleanerBackoffMs: config.int('log.cleaner.backoff.ms'),
+        cleanerDedupeBufferBytes: config.int('log.cleaner.dedupe.buffer.size'),
+        cleanerIoBufferBytes: config.int('log.cleaner.io.buffer.size'),
+        producerIdExpirationMs: config.int('producer.id.expiration.ms'),
         logger: log,
       });
       await logManager.startup();

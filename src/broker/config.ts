@@ -78,6 +78,8 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'log.cleaner.enable', type: 'boolean', default: true, doc: '' },
   { name: 'log.cleaner.backoff.ms', type: 'long', default: 15000, doc: '' },
   { name: 'log.cleaner.dedupe.buffer.size', type: 'long', default: 134217728, doc: '' },
+  { name: 'log.cleaner.io.buffer.size', type: 'int', default: 524288, doc: '' },
+  { name: 'producer.id.expiration.ms', type: 'int', default: 86400000, doc: '' },
 ];
 
 const DEFS = new Map(BROKER_CONFIGS.map((d) => [d.name, d]));

@@ -477,8 +477,9 @@ export class Controller {
   /**
    * Auto topic creation (Metadata with allow_auto_topic_creation, FindCoordinator): CreateTopics
    * with the broker's defaults. The coordinators' internal topics get Kafka's settings for them
-   * (compacted, 100 MiB segments, offsets.topic.num.partitions / 50 partitions), with a replication
-   * factor of at most the usable brokers (Kafka's default of 3 cannot be met by one node).
+   * (compacted, offsets.topic.segment.bytes / 100 MiB segments, offsets.topic.num.partitions / 50
+   * partitions), with a replication factor of at most the usable brokers (Kafka's default of 3
+   * cannot be met by one node).
    */
   autoCreateTopics(names: readonly string[]): ControllerResult<CreateTopicsResponse> {
     const usable = Math.max(1, this.image.usableBrokers().length);
@@ -497,7 +498,7 @@ export class Controller {
             configs: cfg({
               'cleanup.policy': 'compact',
               'compression.type': 'producer',
-              'segment.bytes': '104857600',
+              'segment.bytes': String(this.config.int('offsets.topic.segment.bytes')),
             }),
           };
         }

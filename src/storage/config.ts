@@ -28,8 +28,17 @@ export interface LogConfig {
   readonly flushMs: number | null;
   /** message.timestamp.type */
   readonly messageTimestampType: TimestampTypeName;
-  /** cleanup.policy: retention deletes segments only when it includes 'delete'. */
+  /** cleanup.policy: retention deletes segments only when it includes 'delete'; the cleaner
+   *  compacts the log when it includes 'compact' (both apply with "compact,delete"). */
   readonly cleanupPolicy: readonly CleanupPolicy[];
+  /** delete.retention.ms: how long the cleaner keeps a tombstone after it first saw it (KIP-534). */
+  readonly deleteRetentionMs: number;
+  /** min.compaction.lag.ms: segments holding records younger than this are not compacted yet. */
+  readonly minCompactionLagMs: number;
+  /** max.compaction.lag.ms: a dirty segment older than this forces a clean (KIP-354); Infinity = never. */
+  readonly maxCompactionLagMs: number;
+  /** min.cleanable.dirty.ratio: dirty / (clean + dirty) bytes needed before the log is cleaned. */
+  readonly minCleanableDirtyRatio: number;
 }
 
 const DAY = 24 * 3_600_000;
@@ -45,6 +54,10 @@ export const DEFAULT_LOG_CONFIG: LogConfig = Object.freeze({
   flushMs: null,
   messageTimestampType: 'CreateTime',
   cleanupPolicy: Object.freeze(['delete'] as CleanupPolicy[]),
+  deleteRetentionMs: DAY,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.POSITIVE_INFINITY,
+  minCleanableDirtyRatio: 0.5,
 });
 
 export class InvalidLogConfigError extends Error {
@@ -78,6 +91,11 @@ export function makeLogConfig(...overrides: Array<Partial<LogConfig> | undefined
   if (c.flushMs !== null && !(c.flushMs >= 0)) throw new InvalidLogConfigError('flush.ms must be >= 0');
   if (c.messageTimestampType !== 'CreateTime' && c.messageTimestampType !== 'LogAppendTime')
     throw new InvalidLogConfigError(`message.timestamp.type ${c.messageTimestampType}`);
+  positiveInt('delete.retention.ms', c.deleteRetentionMs, 0);
+  positiveInt('min.compaction.lag.ms', c.minCompactionLagMs, 0);
+  positiveInt('max.compaction.lag.ms', c.maxCompactionLagMs, 1);
+  if (!(c.minCleanableDirtyRatio >= 0 && c.minCleanableDirtyRatio <= 1))
+    throw new InvalidLogConfigError('min.cleanable.dirty.ratio must be in [0, 1]');
   return Object.freeze(c);
 }
 
@@ -136,6 +154,22 @@ export function logConfigFromKafka(props: Map<string, string> | Record<string, s
           throw new InvalidLogConfigError(`message.timestamp.type: "${raw}"`);
         out.messageTimestampType = raw;
         break;
+      case 'delete.retention.ms':
+        out.deleteRetentionMs = parseLong(name, raw);
+        break;
+      case 'min.compaction.lag.ms':
+        out.minCompactionLagMs = parseLong(name, raw);
+        break;
+      case 'max.compaction.lag.ms':
+        out.maxCompactionLagMs = parseLong(name, raw);
+        break;
+      case 'min.cleanable.dirty.ratio': {
+        const v = Number(raw.trim());
+        if (raw.trim() === '' || !Number.isFinite(v))
+          throw new InvalidLogConfigError(`${name}: "${raw}" is not a number`);
+        out.minCleanableDirtyRatio = v;
+        break;
+      }
       case 'cleanup.policy': {
         const policies = raw.split(',').map((p) => p.trim());
         for (const p of policies)

@@ -5,8 +5,11 @@
 //   <topic>-<partition>/00000000000000000000.log        record batches as received
 //                       00000000000000000000.index      sparse offset index
 //                       00000000000000000000.timeindex  time index
+//                       00000000000000000000.log.cleaned   a segment being written by the cleaner
+//                       00000000000000000000.log.swap      a cleaned segment being swapped in
 //   <topic>-<partition>.<uuid>-delete/                  a deleted partition, removed in background
-//   recovery-point-offset-checkpoint, log-start-offset-checkpoint, .kafka_cleanshutdown
+//   recovery-point-offset-checkpoint, log-start-offset-checkpoint, cleaner-offset-checkpoint,
+//   .kafka_cleanshutdown
 
 import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,9 +22,15 @@ export const DELETED_FILE_SUFFIX = '.deleted';
 /** Our suffix for an index being replaced atomically (write, fsync, rename). */
 export const TMP_FILE_SUFFIX = '.tmp';
 export const DELETE_DIR_SUFFIX = '-delete';
+/** Kafka's suffix of the files of a segment the cleaner is writing (deleted at open). */
+export const CLEANED_FILE_SUFFIX = '.cleaned';
+/** Kafka's suffix of a cleaned segment committed to replace old ones (the swap completes at open). */
+export const SWAP_FILE_SUFFIX = '.swap';
 
 export const RECOVERY_POINT_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
 export const LOG_START_OFFSET_CHECKPOINT_FILE = 'log-start-offset-checkpoint';
+/** Per log dir: each compacted log's first dirty offset (Kafka's LogCleanerManager checkpoint). */
+export const CLEANER_OFFSET_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 
 /** A segment's file name prefix: its base offset zero-padded to 20 digits, as Kafka's. */
@@ -85,6 +94,13 @@ export interface StorageHooks {
   onFsync?(path: string): void;
   /** After a segment was rescanned (recovery, or an index that failed its checks). */
   onSegmentRecovered?(path: string, info: { validBytes: number; truncatedBytes: number }): void;
+  /**
+   * The cleaner's swap of a cleaned segment (base offset `baseOffset`) into log dir `dir`, at each
+   * step: 'cleaned' (the .cleaned files are written and fsynced), 'swap' (renamed to .swap: the
+   * commit point), 'old-deleted' (the replaced segments renamed to .deleted, the .swap not yet
+   * renamed), 'done'. Tests copy the directory here to simulate a crash at that point.
+   */
+  onCleanerSwap?(stage: 'cleaned' | 'swap' | 'old-deleted' | 'done', dir: string, baseOffset: number): void;
 }
 
 /** fsync of a directory, so that created, renamed and removed entries survive a power loss. */

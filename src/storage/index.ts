@@ -8,6 +8,13 @@ export {
   parseOffsetCheckpoint,
 } from './checkpoint.js';
 export {
+  type CleanerSettings,
+  type CleanerStats,
+  CleaningAbortedError,
+  type CleanRange,
+  UncleanableLogError,
+} from './cleaner.js';
+export {
   type CleanupPolicy,
   DEFAULT_LOG_CONFIG,
   InvalidLogConfigError,
@@ -26,6 +33,7 @@ export {
 } from './errors.js';
 export {
   CLEAN_SHUTDOWN_FILE,
+  CLEANER_OFFSET_CHECKPOINT_FILE,
   LOG_START_OFFSET_CHECKPOINT_FILE,
   offsetFilePrefix,
   parsePartitionDirName,
@@ -34,6 +42,15 @@ export {
   type StorageHooks,
   type TopicPartition,
 } from './files.js';
+export {
+  type CleanableLog,
+  DEFAULT_CLEANER_IO_BUFFER_BYTES,
+  DEFAULT_DEDUPE_BUFFER_BYTES,
+  DEFAULT_PRODUCER_ID_EXPIRATION_MS,
+  LogCleaner,
+  type LogCleanerOptions,
+  type LogToClean,
+} from './log-cleaner.js';
 export { LogManager, type LogManagerOptions } from './log-manager.js';
 export {
   type AppendOptions,

@@ -9,17 +9,28 @@
 // clean shutdown nothing is rescanned: only the last segment's indexes are loaded (and checked) to
 // find the log end offset. Recovered segments are fsynced and their rebuilt indexes written before
 // the log opens, so everything the loader leaves behind is durable.
+//
+// Interrupted cleaner swaps (Kafka's LogLoader rules): `.cleaned` files are an unfinished clean and
+// are deleted. A `<base>.log.swap` is a cleaned segment that was committed (fsynced, then renamed
+// from .cleaned) to replace the segments it covers: the swap is completed by deleting every
+// ordinary segment file whose base offset lies in [base, the swap's next offset) and renaming the
+// .swap files to their final names. A .swap whose base offset is at or above that of a leftover
+// .cleaned file belongs to a swap whose renames had not all happened: it is deleted instead (the
+// replaced segments are still whole then, since they are only removed after every rename).
 
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { scanFileBatches } from './batch-scan.js';
 import {
+  CLEANED_FILE_SUFFIX,
   DELETED_FILE_SUFFIX,
   fsyncDir,
   INDEX_FILE_SUFFIX,
   LOG_FILE_SUFFIX,
   parseSegmentFileName,
   type StorageHooks,
+  SWAP_FILE_SUFFIX,
   TIME_INDEX_FILE_SUFFIX,
   TMP_FILE_SUFFIX,
   unlinkIfExists,
@@ -53,12 +64,13 @@ export interface LoadedLog {
 /** Loads the partition directory `dir`, creating it (with an empty first segment) if new. */
 export async function loadLog(p: LoadLogParams): Promise<LoadedLog> {
   await mkdir(p.dir, { recursive: true });
+  if (await completeInterruptedSwaps(p.dir, p.logger)) await fsyncDir(p.dir);
   const names = await readdir(p.dir);
   const logBases: number[] = [];
   const indexFiles: Array<{ name: string; baseOffset: number }> = [];
   const leftovers: string[] = [];
   for (const name of names) {
-    if (name.endsWith(DELETED_FILE_SUFFIX) || name.endsWith(TMP_FILE_SUFFIX) || name.endsWith('.cleaned')) {
+    if (name.endsWith(DELETED_FILE_SUFFIX) || name.endsWith(TMP_FILE_SUFFIX)) {
       leftovers.push(name);
       continue;
     }
@@ -148,4 +160,88 @@ export async function loadLog(p: LoadLogParams): Promise<LoadedLog> {
   // Older segments reopen on demand; do not hold their descriptors from the load.
   for (const s of segments.slice(0, -1)) await s.releaseHandle();
   return { segments, nextOffset, logStartOffset, recoveredSegments, truncatedBytes };
+}
+
+/** "<20 digits>.<kind>.<suffix>" (e.g. a .swap or .cleaned file): base offset and kind, else null. */
+function parseSuffixedName(name: string, suffix: string): { baseOffset: number; kind: string } | null {
+  if (!name.endsWith(suffix)) return null;
+  const parsed = parseSegmentFileName(name.slice(0, -suffix.length));
+  return parsed ? { baseOffset: parsed.baseOffset, kind: parsed.suffix } : null;
+}
+
+/** The offset after the last whole batch of a .log file (its base offset when it holds none). */
+async function nextOffsetOf(path: string, baseOffset: number): Promise<number> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    let next = baseOffset;
+    await scanFileBatches(fh, 0, size, { verifyCrc: false }, (b) => {
+      next = b.lastOffset + 1;
+      return undefined;
+    });
+    return next;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Deletes `.cleaned` files and completes or discards `.swap` files (see the header). Returns
+ * whether anything changed in the directory.
+ */
+async function completeInterruptedSwaps(dir: string, logger?: Logger): Promise<boolean> {
+  const names = await readdir(dir);
+  const cleaned: string[] = [];
+  let minCleaned = Number.POSITIVE_INFINITY;
+  const swaps: Array<{ name: string; baseOffset: number; kind: string }> = [];
+  for (const name of names) {
+    const c = parseSuffixedName(name, CLEANED_FILE_SUFFIX);
+    if (c) {
+      cleaned.push(name);
+      minCleaned = Math.min(minCleaned, c.baseOffset);
+      continue;
+    }
+    if (name.endsWith(CLEANED_FILE_SUFFIX)) cleaned.push(name);
+    const w = parseSuffixedName(name, SWAP_FILE_SUFFIX);
+    if (w) swaps.push({ name, ...w });
+  }
+  if (cleaned.length === 0 && swaps.length === 0) return false;
+  const swapLogBases = new Set(swaps.filter((w) => w.kind === LOG_FILE_SUFFIX).map((w) => w.baseOffset));
+  const valid: typeof swaps = [];
+  for (const w of swaps) {
+    // Incomplete: some file of the same swap is still .cleaned, or the index has no .log beside it.
+    if (w.baseOffset >= minCleaned || !swapLogBases.has(w.baseOffset)) {
+      logger?.warn({ dir, file: w.name }, 'deleting a .swap file of an unfinished swap');
+      await unlinkIfExists(join(dir, w.name));
+    } else {
+      valid.push(w);
+    }
+  }
+  for (const n of cleaned) await unlinkIfExists(join(dir, n));
+  // The range of offsets the committed swaps replace.
+  let from = Number.POSITIVE_INFINITY;
+  let to = Number.NEGATIVE_INFINITY;
+  for (const w of valid) {
+    if (w.kind !== LOG_FILE_SUFFIX) continue;
+    from = Math.min(from, w.baseOffset);
+    to = Math.max(to, await nextOffsetOf(join(dir, w.name), w.baseOffset));
+  }
+  if (valid.length > 0) {
+    // At least the segment with the swap's own base offset (an emptied group leaves an empty swap).
+    to = Math.max(to, from + 1);
+    for (const name of await readdir(dir)) {
+      const parsed = parseSegmentFileName(name);
+      if (parsed && parsed.baseOffset >= from && parsed.baseOffset < to) {
+        logger?.info({ dir, file: name }, 'deleting a segment file replaced by an interrupted swap');
+        await unlinkIfExists(join(dir, name));
+      }
+    }
+    // The log file last, so that a crash in between leaves a .log.swap to finish from.
+    valid.sort((a, b) => Number(a.kind === LOG_FILE_SUFFIX) - Number(b.kind === LOG_FILE_SUFFIX));
+    for (const w of valid) {
+      await rename(join(dir, w.name), join(dir, w.name.slice(0, -SWAP_FILE_SUFFIX.length)));
+    }
+    logger?.info({ dir, segments: [...swapLogBases] }, 'completed an interrupted cleaner swap');
+  }
+  return true;
 }

@@ -8,9 +8,12 @@
 //   `<topic>-<partition>.<uuid>-delete`, then remove in the background.
 // - Periodic work through a Scheduler: retention (log.retention.check.interval.ms), recovery-point
 //   and log-start-offset checkpoints (log.flush.offset.checkpoint.interval.ms,
-//   log.flush.start.offset.checkpoint.interval.ms), and the flush.ms check of page-cache logs.
-// - close(): every log flushes and writes its indexes, the checkpoints are written with
-//   recovery point = log end offset, then the clean-shutdown marker: the next start skips recovery.
+//   log.flush.start.offset.checkpoint.interval.ms), the flush.ms check of page-cache logs, and
+//   the log cleaner (log.cleaner.backoff.ms, when log.cleaner.enable) compacting logs whose
+//   cleanup.policy includes "compact" (log-cleaner.ts; `cleaner` is exposed for tests and tools).
+// - close(): the cleaner stops (a clean in progress is aborted, old segments intact), every log
+//   flushes and writes its indexes, the checkpoints are written with recovery point = log end
+//   offset, then the clean-shutdown marker: the next start skips recovery.
 //
 // Invariant: a log dir carries the clean-shutdown marker only while no log in it is open.
 
@@ -38,6 +41,7 @@ import {
   type StorageHooks,
   type TopicPartition,
 } from './files.js';
+import { LogCleaner } from './log-cleaner.js';
 import { PartitionLog, SYSTEM_TIME, type Time } from './partition-log.js';
 import { type Scheduler, TimerScheduler } from './scheduler.js';
 import { TailCache } from './tail-cache.js';
@@ -66,6 +70,16 @@ export interface LogManagerOptions {
   flushCheckIntervalMs?: number;
   /** Topics whose directories another component owns. Default: the KRaft metadata log. */
   isExternalTopic?: (topic: string) => boolean;
+  /** log.cleaner.enable, default true: schedule the log cleaner (compaction). */
+  cleanerEnable?: boolean;
+  /** log.cleaner.backoff.ms, default 15000: pause between cleaning runs when nothing is dirty. */
+  cleanerBackoffMs?: number;
+  /** log.cleaner.dedupe.buffer.size, default 134217728: memory of the cleaner's offset map. */
+  cleanerDedupeBufferBytes?: number;
+  /** log.cleaner.io.buffer.size, default 524288: bytes the cleaner reads at a time. */
+  cleanerIoBufferBytes?: number;
+  /** producer.id.expiration.ms, default 86400000: the cleaner keeps active producers' last batch. */
+  producerIdExpirationMs?: number;
 }
 
 interface LogEntry {
@@ -107,6 +121,8 @@ export class LogManager {
   private closed = false;
   /** Log dirs that carried a clean-shutdown marker at start (their logs were not rescanned). */
   readonly cleanShutdownDirs: ReadonlySet<string>;
+  /** The log cleaner: scheduled by startup() when cleanerEnable; `cleanNow()`/`cleanLog()` run it now. */
+  readonly cleaner: LogCleaner;
 
   private constructor(opts: LogManagerOptions, cleanDirs: Set<string>) {
     this.opts = opts;
@@ -119,6 +135,14 @@ export class LogManager {
       new TimerScheduler((name, e) => this.logger?.error({ err: e, task: name }, 'task failed'));
     this.cache = new TailCache(opts.tailCacheBytes ?? 64 * 1024 * 1024);
     this.cleanShutdownDirs = cleanDirs;
+    this.cleaner = new LogCleaner(() => this.logs.values(), {
+      time: this.time,
+      logger: this.logger,
+      hooks: this.hooks,
+      dedupeBufferBytes: opts.cleanerDedupeBufferBytes,
+      ioBufferBytes: opts.cleanerIoBufferBytes,
+      producerIdExpirationMs: opts.producerIdExpirationMs,
+    });
   }
 
   /** Opens every log in the log dirs (recovering them as needed). Call startup() to schedule. */
@@ -135,6 +159,7 @@ export class LogManager {
         if (hadClean) clean.add(logDir);
         const recoveryPoints = await mgr.readCheckpoint(logDir, RECOVERY_POINT_CHECKPOINT_FILE);
         const startOffsets = await mgr.readCheckpoint(logDir, LOG_START_OFFSET_CHECKPOINT_FILE);
+        const dirtyOffsets = await LogCleaner.readCheckpoint(logDir, mgr.logger);
         const found: TopicPartition[] = [];
         for (const d of await readdir(logDir, { withFileTypes: true })) {
           if (!d.isDirectory()) continue;
@@ -160,6 +185,8 @@ export class LogManager {
             tailCache: mgr.cache,
             logger: mgr.logger,
           });
+          const firstDirty = dirtyOffsets?.get(k);
+          if (firstDirty !== undefined) mgr.cleaner.setFirstDirtyOffset(log, firstDirty);
           mgr.logs.set(k, { log, logDir });
         });
       }),
@@ -209,6 +236,9 @@ export class LogManager {
         for (const { log } of this.logs.values()) log.flushIfDue(now);
       }),
     );
+    if (this.opts.cleanerEnable ?? true) {
+      this.cancels.push(this.cleaner.schedule(s, this.opts.cleanerBackoffMs ?? 15_000));
+    }
   }
 
   getLog(topic: string, partition: number): PartitionLog | undefined {
@@ -285,6 +315,7 @@ export class LogManager {
     const entry = this.logs.get(k);
     if (!entry) return false;
     this.logs.delete(k);
+    await this.cleaner.forgetLog(entry.log, entry.logDir);
     await entry.log.abort();
     const target = join(entry.logDir, deleteDirName({ topic, partition }, randomUUID().replaceAll('-', '')));
     await rename(entry.log.dir, target);
@@ -364,6 +395,7 @@ export class LogManager {
     if (this.closed) return;
     this.closed = true;
     for (const c of this.cancels.splice(0)) c();
+    await this.cleaner.shutdown();
     await Promise.allSettled([...this.creating.values()]);
     const failedDirs = new Set<string>();
     await mapLimit([...this.logs.values()], 64, async (e) => {
@@ -390,6 +422,7 @@ export class LogManager {
   async abort(): Promise<void> {
     this.closed = true;
     for (const c of this.cancels.splice(0)) c();
+    await this.cleaner.shutdown();
     await Promise.allSettled([...this.creating.values()]);
     await Promise.all([...this.logs.values()].map((e) => e.log.abort()));
   }

@@ -13,7 +13,7 @@
 //   inactive or the log closes, and on load they are checked against the log and rebuilt by a
 //   rescan when missing, malformed, or pointing at something other than a batch boundary.
 
-import { type FileHandle, open, rename } from 'node:fs/promises';
+import { type FileHandle, open, rename, utimes } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { RECORD_BATCH_OVERHEAD } from '../protocol/records/constants.js';
 import { type BatchInfo, readBatchInfo, scanFileBatches, walkBatches } from './batch-scan.js';
@@ -104,9 +104,17 @@ export interface SegmentReadResult {
   first: BatchInfo | null;
 }
 
+export interface SegmentPaths {
+  readonly log: string;
+  readonly index: string;
+  readonly timeIndex: string;
+}
+
 export class LogSegment {
   readonly baseOffset: number;
-  readonly paths: { log: string; index: string; timeIndex: string };
+  private readonly basePaths: SegmentPaths;
+  /** '' for a live segment; '.cleaned' or '.swap' while the cleaner builds or swaps it in. */
+  private fileSuffix: string;
   private readonly settings: SegmentSettings;
   private readonly hooks: StorageHooks;
 
@@ -141,6 +149,7 @@ export class LogSegment {
   private drained: (() => void) | null = null;
   deleted = false;
   private closed = false;
+  private readonly renamedToDeleted: string[] = [];
 
   private constructor(
     dir: string,
@@ -148,9 +157,11 @@ export class LogSegment {
     settings: SegmentSettings,
     hooks: StorageHooks,
     nowMs: number,
+    fileSuffix = '',
   ) {
     this.baseOffset = baseOffset;
-    this.paths = segmentFilePaths(dir, baseOffset);
+    this.basePaths = segmentFilePaths(dir, baseOffset);
+    this.fileSuffix = fileSuffix;
     this.settings = settings;
     this.hooks = hooks;
     this.nextOffset = baseOffset;
@@ -161,7 +172,8 @@ export class LogSegment {
 
   /**
    * A new, empty segment. Its file is created by `createFile()` (from the log's I/O queue);
-   * until then `acquire()` waits for it.
+   * until then `acquire()` waits for it. The cleaner passes `fileSuffix` '.cleaned' (Kafka's
+   * LogSegment.open with a suffix) for the segment it writes.
    */
   static createNew(
     dir: string,
@@ -169,8 +181,9 @@ export class LogSegment {
     settings: SegmentSettings,
     hooks: StorageHooks,
     nowMs: number,
+    fileSuffix = '',
   ): LogSegment {
-    const seg = new LogSegment(dir, baseOffset, settings, hooks, nowMs);
+    const seg = new LogSegment(dir, baseOffset, settings, hooks, nowMs, fileSuffix);
     seg.offsetIndexMem = new OffsetIndex(baseOffset, settings.segmentIndexBytes);
     seg.timeIndexMem = new TimeIndex(baseOffset, settings.segmentIndexBytes);
     seg.fh = new Promise((resolve) => {
@@ -212,6 +225,39 @@ export class LogSegment {
 
   get isLoaded(): boolean {
     return this.loaded;
+  }
+
+  /** The segment's files: `<base>.log`, `.index`, `.timeindex`, plus the current file suffix. */
+  get paths(): SegmentPaths {
+    const x = this.fileSuffix;
+    return {
+      log: this.basePaths.log + x,
+      index: this.basePaths.index + x,
+      timeIndex: this.basePaths.timeIndex + x,
+    };
+  }
+
+  /**
+   * Renames the segment's files from suffix `from` to `to` (Kafka's changeFileSuffixes); an index
+   * file that does not exist is skipped. The open file handle, if any, keeps working.
+   */
+  async changeFileSuffixes(from: string, to: string): Promise<void> {
+    if (from !== this.fileSuffix) throw new Error(`${this.paths.log} does not carry the suffix "${from}"`);
+    for (const f of [this.basePaths.log, this.basePaths.index, this.basePaths.timeIndex]) {
+      try {
+        await rename(f + from, f + to);
+      } catch (e) {
+        if (errno(e) !== 'ENOENT' || f === this.basePaths.log) throw e;
+      }
+    }
+    this.fileSuffix = to;
+  }
+
+  /** Sets the .log file's modification time (the cleaner keeps the replaced segments' one). */
+  async setLastModified(ms: number): Promise<void> {
+    const t = new Date(ms);
+    await utimes(this.paths.log, t, t);
+    this.lastModifiedMs = ms;
   }
 
   get offsetIndex(): OffsetIndex {
@@ -496,6 +542,11 @@ export class LogSegment {
 
   // ---- reads ----
 
+  /** Up to `length` bytes of the file from `position` (fewer at the end of the file). */
+  readAt(position: number, length: number): Promise<Buffer> {
+    return this.withHandle((fh) => readExactly(fh, position, length));
+  }
+
   /**
    * Finds the first batch with lastOffset >= `target` in the file below `limit`, then returns whole
    * batches from it: up to `maxBytes` (at least that first batch when `minOneBatch`), none whose
@@ -652,19 +703,38 @@ export class LogSegment {
    * keep reading), then close and unlink them once no read holds the handle.
    */
   async delete(): Promise<void> {
+    await this.renameToDeleted();
+    await this.finishDelete();
+  }
+
+  /**
+   * No new reads from now on (they fail with KafkaStorageError, and the log retries them on its
+   * new segment list); resolves once an open of the file already under way has finished, so that
+   * no later open can find another file under this segment's name. Reads holding the handle go on.
+   */
+  async retire(): Promise<void> {
     this.deleted = true;
-    const files = [this.paths.log, this.paths.index, this.paths.timeIndex];
-    const renamed: string[] = [];
-    for (const f of files) {
+    if (this.fh && !this.resolveCreated) await this.fh.catch(() => {});
+  }
+
+  /** First half of `delete()`: no new reads, files renamed to `.deleted`. */
+  async renameToDeleted(): Promise<void> {
+    this.deleted = true;
+    const p = this.paths;
+    for (const f of [p.log, p.index, p.timeIndex]) {
       try {
         await rename(f, f + DELETED_FILE_SUFFIX);
-        renamed.push(f + DELETED_FILE_SUFFIX);
+        this.renamedToDeleted.push(f + DELETED_FILE_SUFFIX);
       } catch (e) {
         if (errno(e) !== 'ENOENT') throw e;
       }
     }
+  }
+
+  /** Second half of `delete()`: close once no read holds the handle, unlink the `.deleted` files. */
+  async finishDelete(): Promise<void> {
     await this.close();
-    for (const f of renamed) await unlinkIfExists(f);
+    for (const f of this.renamedToDeleted.splice(0)) await unlinkIfExists(f);
   }
 
   /** The file name, for log lines. */

@@ -25,6 +25,12 @@
 //   waitDurable resolved, in order and without gaps (log-loader.ts recovers the tail).
 //
 // Offsets are bigint at this API's edge (as in the protocol) and numbers inside (< 2^53).
+//
+// COMPACTION: the cleaner (log-cleaner.ts) reads inactive segments without any lock, writes a
+// cleaned copy as `.cleaned` files, and swaps it in with `replaceSegments`, which runs under the
+// segment-list lock and in the I/O queue for a few renames only. Reads racing a swap see either
+// the old segments (an in-flight read finishes on the old file) or the new one (a read that finds
+// an old segment retired retries on the new list), never a closed file.
 
 import type { Logger } from 'pino';
 import { RECORD_BATCH_OVERHEAD } from '../protocol/records/constants.js';
@@ -39,7 +45,13 @@ import {
   OffsetOutOfRangeError,
   StorageError,
 } from './errors.js';
-import { fsyncDir, type StorageHooks, type TopicPartition } from './files.js';
+import {
+  CLEANED_FILE_SUFFIX,
+  fsyncDir,
+  type StorageHooks,
+  SWAP_FILE_SUFFIX,
+  type TopicPartition,
+} from './files.js';
 import { loadLog } from './log-loader.js';
 import { LogSegment, type SegmentSettings } from './log-segment.js';
 import { TailCache, type TailChunk, TailChunks } from './tail-cache.js';
@@ -670,9 +682,13 @@ export class PartitionLog {
     if (i < this.tail.length && (i > 0 || this.tail.at(0).baseOffset <= o)) {
       return this.readFromTail(i, o, maxBytes, minOne, maxOffset);
     }
-    let k = this.segmentIndexFor(o);
-    while (k < this.segments.length) {
-      const seg = this.segments[k];
+    // The list as it is now: retention and the cleaner replace the array (a roll only appends to
+    // it), so a segment they retire under this read fails it (KafkaStorageError: read() retries)
+    // rather than shifting the indexes under the loop.
+    const segments = this.segments;
+    let k = this.segmentIndexFor(o, segments);
+    while (k < segments.length) {
+      const seg = segments[k];
       // A segment wholly in memory from its start (its file may not even exist yet).
       if (this.tail.length > 0 && this.tail.at(0).segment === seg && this.tail.at(0).position === 0) {
         return this.readFromTail(0, o, maxBytes, minOne, maxOffset);
@@ -734,13 +750,13 @@ export class PartitionLog {
   }
 
   /** Index of the segment whose range holds `offset` (the last with baseOffset <= offset). */
-  private segmentIndexFor(offset: number): number {
+  private segmentIndexFor(offset: number, segments: readonly LogSegment[] = this.segments): number {
     let lo = 0;
-    let hi = this.segments.length - 1;
+    let hi = segments.length - 1;
     let found = 0;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.segments[mid].baseOffset <= offset) {
+      if (segments[mid].baseOffset <= offset) {
         found = mid;
         lo = mid + 1;
       } else {
@@ -769,9 +785,16 @@ export class PartitionLog {
     if (ts === ListOffsetsTimestamp.EARLIEST || ts === ListOffsetsTimestamp.EARLIEST_LOCAL) {
       return { timestamp: -1n, offset: BigInt(this.logStart), leaderEpoch: -1 };
     }
-    if (ts === ListOffsetsTimestamp.MAX_TIMESTAMP) return this.offsetOfMaxTimestamp(maxOffset);
-    if (ts < 0n) throw new RangeError(`timestamp ${ts}`);
-    return this.searchTimestamp(Number(ts), maxOffset, false);
+    if (ts < 0n && ts !== ListOffsetsTimestamp.MAX_TIMESTAMP) throw new RangeError(`timestamp ${ts}`);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (ts === ListOffsetsTimestamp.MAX_TIMESTAMP) return await this.offsetOfMaxTimestamp(maxOffset);
+        return await this.searchTimestamp(Number(ts), maxOffset, false);
+      } catch (e) {
+        // A segment deleted by retention or replaced by the cleaner under the search: start over.
+        if (!(e instanceof KafkaStorageError) || attempt > 2 || this.failure) throw e;
+      }
+    }
   }
 
   private async offsetOfMaxTimestamp(maxOffset: number): Promise<TimestampAndOffset | null> {
@@ -791,7 +814,7 @@ export class PartitionLog {
     exact: boolean,
   ): Promise<TimestampAndOffset | null> {
     const segments = [...this.segments];
-    for (let k = this.segmentIndexFor(this.logStart); k < segments.length; k++) {
+    for (let k = this.segmentIndexFor(this.logStart, segments); k < segments.length; k++) {
       const seg = segments[k];
       await seg.ensureLoaded();
       if (seg.maxTimestampSoFar < ts) continue;
@@ -930,6 +953,91 @@ export class PartitionLog {
       for (const s of doomed) await s.delete();
     });
     return n;
+  }
+
+  // ---- compaction support (the cleaner, log-cleaner.ts) ----
+
+  /** Changes with every truncation: a cleaner that started under another value must not swap. */
+  get truncationEpoch(): number {
+    return this.truncations;
+  }
+
+  /** Open for appends and reads (not truncating, closing, closed or offline). */
+  get isOpen(): boolean {
+    return this.state === 'open' && this.failure === null;
+  }
+
+  /**
+   * The last stable offset: the cleaner never cleans past it. Without transactions yet this is the
+   * high watermark (the hook for when ongoing transactions exist).
+   */
+  get lastStableOffset(): bigint {
+    return BigInt(this.hwm);
+  }
+
+  /** The segments, oldest first (the last one is the active segment), as they are now. */
+  segmentsSnapshot(): readonly LogSegment[] {
+    return [...this.segments];
+  }
+
+  /** An empty segment at `baseOffset` with `.cleaned` files in this log's dir, for the cleaner. */
+  newCleanedSegment(baseOffset: number): LogSegment {
+    return LogSegment.createNew(
+      this.dir,
+      baseOffset,
+      this.settings,
+      this.hooks,
+      this.time.now(),
+      CLEANED_FILE_SUFFIX,
+    );
+  }
+
+  private canReplace(old: readonly LogSegment[], epoch: number): boolean {
+    if (this.state !== 'open' || this.failure || this.truncations !== epoch || old.length === 0) return false;
+    const i = this.segments.indexOf(old[0]);
+    // Never the active segment.
+    if (i < 0 || i + old.length >= this.segments.length) return false;
+    return old.every((s, k) => this.segments[i + k] === s);
+  }
+
+  /**
+   * Swaps `cleaned` (complete and fsynced `.cleaned` files) in for the contiguous inactive
+   * segments `old` (Kafka's replaceSegments). Returns false, changing nothing, when the log changed
+   * since the cleaner looked (segments deleted or truncated, log closing): the caller discards
+   * `cleaned`. Crash safety: `.cleaned` -> `.swap` (+ dir fsync) is the commit point; then the old
+   * segments' files become `.deleted`, the `.swap` files take the final names, and the `.deleted`
+   * files go. log-loader.ts finishes or undoes each step after a crash.
+   */
+  async replaceSegments(old: readonly LogSegment[], cleaned: LogSegment, epoch: number): Promise<boolean> {
+    return this.withLock(async () => {
+      if (!this.canReplace(old, epoch)) return false;
+      let swapped = false;
+      await this.enqueueOp(async () => {
+        // Queued behind writes and rolls (a roll persists its old segment's indexes): look again.
+        if (!this.canReplace(old, epoch)) return;
+        await cleaned.changeFileSuffixes(CLEANED_FILE_SUFFIX, SWAP_FILE_SUFFIX);
+        await fsyncDir(this.dir);
+        this.hooks.onCleanerSwap?.('swap', this.dir, cleaned.baseOffset);
+        const i = this.segments.indexOf(old[0]);
+        this.segments = [...this.segments.slice(0, i), cleaned, ...this.segments.slice(i + old.length)];
+        this.tail.dropSegments(new Set(old));
+        swapped = true;
+        // Retired: a read that finds one of them from now on retries on the new list; reads
+        // already holding their handles finish on the old files, renamed or not.
+        for (const s of old) s.deleted = true;
+        for (const s of old) await s.retire();
+        for (const s of old) await s.renameToDeleted();
+        this.hooks.onCleanerSwap?.('old-deleted', this.dir, cleaned.baseOffset);
+        await cleaned.changeFileSuffixes(SWAP_FILE_SUFFIX, '');
+        await fsyncDir(this.dir);
+      });
+      if (swapped) {
+        // Off the I/O queue: close once their last reads are done, then unlink the .deleted files.
+        for (const s of old) await s.finishDelete();
+        this.hooks.onCleanerSwap?.('done', this.dir, cleaned.baseOffset);
+      }
+      return swapped;
+    });
   }
 
   // ---- truncation (replication) ----

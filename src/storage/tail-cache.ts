@@ -150,6 +150,21 @@ export class TailChunks {
     this.head = 0;
   }
 
+  /**
+   * Drops the chunks of `segments` (replaced by the cleaner). They are at the front, since the
+   * cleaner replaces segments from the log start; should one not be, every chunk goes, which
+   * keeps the cached chunks contiguous.
+   */
+  dropSegments(segments: ReadonlySet<LogSegment>): void {
+    while (this.length > 0 && segments.has(this.at(0).segment)) this.dropSegment(this.at(0).segment);
+    for (let i = 0; i < this.length; i++) {
+      if (segments.has(this.at(i).segment)) {
+        this.clear();
+        return;
+      }
+    }
+  }
+
   /** Drops chunks of segments no longer in the log (retention, DeleteRecords) from the front. */
   dropSegment(segment: LogSegment): void {
     while (this.length > 0 && this.at(0).segment === segment) {

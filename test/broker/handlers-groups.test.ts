@@ -335,3 +335,52 @@ describe('group state across a restart', () => {
     }
   });
 });
+
+describe('__consumer_offsets compaction', () => {
+  it('the cleaner compacts repeated commits; the latest offsets survive it and a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'samsa-groups-compact-'));
+    // One partition and Kafka's smallest segment, so that 1 MiB of commits rolls a segment.
+    const config = {
+      'log.dirs': dir,
+      'offsets.topic.num.partitions': '1',
+      'offsets.topic.segment.bytes': '1048576',
+      'log.cleaner.enable': 'false',
+    };
+    let broker = await startBroker({ config, logger: silent });
+    let client = new GroupClient(await KafkaRpc.connect(broker.port));
+    try {
+      await client.rpc.createTopic('busy', 4);
+      expect((await client.findCoordinator('busy-group')).errorCode).toBe(0);
+      const log = () => broker.services.logManager.getLog('__consumer_offsets', 0)!;
+      // Commit the four partitions over and over until the first segment rolls.
+      let round = 0;
+      while (log().numberOfSegments < 2) {
+        const commits = Array.from({ length: 50 }, () => {
+          round++;
+          return client.commit(
+            'busy-group',
+            'busy',
+            [0, 1, 2, 3].map((p) => [p, BigInt(round * 10 + p)]),
+          );
+        });
+        for (const r of await Promise.all(commits)) expect(r.topics[0].partitions[0].errorCode).toBe(0);
+      }
+      const before = log().size;
+      await broker.services.logManager.cleaner.cleanLog(log());
+      // Only the latest commit of each partition (in the cleaned segment) and the active segment remain.
+      expect(log().size).toBeLessThan(before / 2);
+      const latest = await client.fetchOffsets('busy-group', 'busy', [0, 1, 2, 3]);
+      expect(latest).toEqual([0, 1, 2, 3].map((p) => [p, BigInt(round * 10 + p), `m${round * 10 + p}`]));
+      client.rpc.close();
+      await broker.stop();
+
+      broker = await startBroker({ config, logger: silent });
+      client = new GroupClient(await KafkaRpc.connect(broker.port));
+      expect(await client.fetchOffsets('busy-group', 'busy', [0, 1, 2, 3])).toEqual(latest);
+    } finally {
+      client.rpc.close();
+      await broker.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

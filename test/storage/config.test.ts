@@ -52,6 +52,32 @@ describe('LogConfig', () => {
     expect(isPageCacheMode(makeLogConfig({ flushMs: 1000 }))).toBe(true);
   });
 
+  it("has the compaction configs, with Kafka's names and defaults", () => {
+    expect(DEFAULT_LOG_CONFIG).toMatchObject({
+      deleteRetentionMs: 86400000,
+      minCompactionLagMs: 0,
+      maxCompactionLagMs: Number.POSITIVE_INFINITY,
+      minCleanableDirtyRatio: 0.5,
+    });
+    expect(
+      logConfigFromKafka({
+        'delete.retention.ms': '1000',
+        'min.compaction.lag.ms': '2000',
+        'max.compaction.lag.ms': '9223372036854775807',
+        'min.cleanable.dirty.ratio': '0.25',
+      }),
+    ).toEqual({
+      deleteRetentionMs: 1000,
+      minCompactionLagMs: 2000,
+      maxCompactionLagMs: Number.POSITIVE_INFINITY,
+      minCleanableDirtyRatio: 0.25,
+    });
+    expect(() => makeLogConfig({ minCleanableDirtyRatio: 1.5 })).toThrow(InvalidLogConfigError);
+    expect(() => makeLogConfig({ maxCompactionLagMs: 0 })).toThrow(InvalidLogConfigError);
+    expect(() => makeLogConfig({ deleteRetentionMs: -1 })).toThrow(InvalidLogConfigError);
+    expect(() => logConfigFromKafka({ 'min.cleanable.dirty.ratio': 'half' })).toThrow(InvalidLogConfigError);
+  });
+
   it('rejects invalid values', () => {
     expect(() => makeLogConfig({ segmentBytes: 10 })).toThrow(InvalidLogConfigError);
     expect(() => makeLogConfig({ retentionMs: -2 })).toThrow(InvalidLogConfigError);

@@ -173,6 +173,7 @@ describe('LogManager', () => {
     const { mgr, scheduler } = await manager([await tempDir()]);
     mgr.startup();
     expect(scheduler.names.sort()).toEqual([
+      'kafka-log-cleaner',
       'kafka-log-flusher',
       'kafka-log-retention',
       'kafka-log-start-offset-checkpoint',

@@ -1,0 +1,535 @@
+// Compaction of one log (Kafka's Cleaner: doClean, buildOffsetMap, groupSegmentsBySize,
+// cleanSegments, cleanInto / MemoryRecords.filterTo). Choosing which log to clean, the
+// cleaner-offset-checkpoint and the schedule are log-cleaner.ts's.
+//
+// One round over a log, given its first dirty offset D and first uncleanable offset U (a segment
+// boundary: never beyond the active segment, the last stable offset, or a segment younger than
+// min.compaction.lag.ms):
+//  1. Offset map: every key of the dirty range [D, U) -> its latest offset, in offset order, until
+//     the map's memory budget is reached; `latestOffset` (L) is how far it got. The round cleans
+//     up to E = L + 1, which becomes the next first dirty offset.
+//  2. The segments from the log start below E, grouped so that each group fits one segment
+//     (segment.bytes, segment.index.bytes, offsets within 2^31 of the base), are each rewritten
+//     into one `.cleaned` segment, fsynced, and swapped in (PartitionLog.replaceSegments).
+//
+// Retention rules for a record at offset o <= L of a batch (Kafka's shouldRetainRecord):
+//  - kept if o >= map[key] (the latest value of its key, or a key absent from the dirty range);
+//  - a record without a key is dropped (a compacted topic cannot hold one; Kafka counts it as
+//    invalid and drops it);
+//  - a tombstone (null value) is kept until its batch's delete horizon has passed. The horizon is
+//    KIP-534's, the one Kafka uses for v2 batches (all Samsa writes): the first clean that keeps a
+//    tombstone rewrites its batch with the hasDeleteHorizonMs flag and baseTimestamp = now +
+//    delete.retention.ms; a later clean after that time drops the tombstone. So a tombstone is
+//    readable for at least delete.retention.ms after the cleaner first saw it. With
+//    delete.retention.ms "never" (Long.MAX_VALUE) tombstones stay.
+// Records above L are kept untouched.
+//
+// Batches (Kafka's BatchRetention):
+//  - a batch whose records are all kept is copied byte for byte (unless it needs its delete
+//    horizon stamped); otherwise it is rebuilt with its kept records, same base offset, same
+//    lastOffsetDelta (so offsets and the producer's last sequence survive), codec, timestamp type,
+//    producer id/epoch, base sequence and leader epoch;
+//  - a batch left without records disappears, except (RETAIN_EMPTY, as a header-only batch):
+//    the batch ending right before the first uncleanable offset (Kafka keeps the last batch of
+//    the cleaning round so the offset information is not lost), and the last data batch of each
+//    producer that is still active (its last batch's timestamp within producer.id.expiration.ms),
+//    so that its sequence and epoch survive (Kafka's isBatchLastRecordOfProducer). Samsa has no
+//    producer state manager yet, so the active producers are found by a header scan of the
+//    recent segments, done only when an emptied batch carries a producer id.
+//  - TRANSACTIONS: without a transaction index Samsa cannot know which transactions aborted, so
+//    the cleaner never removes anything transactional yet: control batches (commit/abort
+//    markers) and transactional data batches are copied as they are, and records of
+//    transactional batches do not enter the offset map (an aborted value must not make an older
+//    committed one look obsolete). Kafka drops aborted data, and markers once their
+//    transaction's data is gone and the horizon passed; that needs the .txnindex.
+//
+// Work happens in chunks of `ioBufferBytes` read through the libuv pool; each chunk's CPU work
+// (decompress, filter, recompress) is followed by a turn of the event loop, and `checkDone` runs
+// between chunks so that close() or a deleted log stops a clean quickly. The log's lock is taken
+// only for the swap (a few renames).
+
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { CompressionType } from '../protocol/compression/types.js';
+import {
+  ATTRIBUTES_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
+  BATCH_LENGTH_OFFSET,
+  COMPRESSION_CODEC_MASK,
+  CRC_OFFSET,
+  DELETE_HORIZON_FLAG_MASK,
+  LOG_OVERHEAD,
+  MAX_TIMESTAMP_OFFSET,
+  PRODUCER_ID_OFFSET,
+  RECORD_BATCH_OVERHEAD,
+  RECORDS_COUNT_OFFSET,
+  TimestampType,
+} from '../protocol/records/constants.js';
+import { crc32c } from '../protocol/records/crc.js';
+import { decodeRecordBatchRecords } from '../protocol/records/decode.js';
+import { encodeRecordBatch } from '../protocol/records/encode.js';
+import { isRecordBatchCrcValid, readRecordBatchHeader } from '../protocol/records/header.js';
+import type { KafkaRecord, RecordBatchHeader, RecordInput } from '../protocol/records/types.js';
+import { type BatchInfo, readBatchInfo, readInt64 } from './batch-scan.js';
+import { KafkaStorageError } from './errors.js';
+import type { StorageHooks } from './files.js';
+import type { LogSegment } from './log-segment.js';
+import { OffsetMap } from './offset-map.js';
+import type { PartitionLog } from './partition-log.js';
+
+const MAX_DECOMPRESSED = 256 * 1024 * 1024;
+
+/** The clean was stopped (close, log deleted or changed under it); the old segments are intact. */
+export class CleaningAbortedError extends Error {
+  override name = 'CleaningAbortedError';
+}
+
+/** The log holds something the cleaner cannot process (corrupt batch): Kafka marks it uncleanable. */
+export class UncleanableLogError extends Error {
+  override name = 'UncleanableLogError';
+}
+
+export interface CleanerSettings {
+  /** log.cleaner.dedupe.buffer.size: the offset map's memory budget. */
+  dedupeBufferBytes: number;
+  /** Bytes read per chunk (log.cleaner.io.buffer.size); a larger batch gets a read of its own. */
+  ioBufferBytes: number;
+  /** producer.id.expiration.ms: producers idle longer than this need not keep their last batch. */
+  producerIdExpirationMs: number;
+}
+
+/** What one round did (logged at info). */
+export interface CleanerStats {
+  topic: string;
+  partition: number;
+  firstDirtyOffset: number;
+  /** The next first dirty offset: everything below was cleaned. */
+  endOffset: number;
+  firstUncleanableOffset: number;
+  mapEntries: number;
+  mapUtilization: number;
+  /** Bytes read to build the map, and by the rewrite. */
+  mapBytesRead: number;
+  bytesRead: number;
+  bytesWritten: number;
+  batchesRead: number;
+  batchesWritten: number;
+  recordsRead: number;
+  recordsRemoved: number;
+  tombstonesRemoved: number;
+  segmentsCleaned: number;
+  segmentsWritten: number;
+  durationMs: number;
+}
+
+/** The range one round cleans (from LogCleaner.cleanableOffsets). */
+export interface CleanRange {
+  firstDirtyOffset: number;
+  firstUncleanableOffset: number;
+}
+
+interface Chunk {
+  /** File position of buf[0]. */
+  position: number;
+  buf: Buffer;
+  batches: BatchInfo[];
+}
+
+/** Whole batches of `seg` in [from, end), in chunks of about `chunkBytes`. */
+async function* batchChunks(
+  seg: LogSegment,
+  from: number,
+  end: number,
+  chunkBytes: number,
+): AsyncGenerator<Chunk> {
+  let pos = from;
+  while (pos < end) {
+    let buf = await seg.readAt(pos, Math.min(chunkBytes, end - pos));
+    if (buf.length < RECORD_BATCH_OVERHEAD) {
+      throw new UncleanableLogError(`${seg.paths.log}: torn batch header at ${pos}`);
+    }
+    const first = readBatchInfo(buf, 0, pos);
+    if (typeof first === 'string') throw new UncleanableLogError(`${seg.paths.log} at ${pos}: ${first}`);
+    if (first.size > buf.length) {
+      if (pos + first.size > end) throw new UncleanableLogError(`${seg.paths.log}: torn batch at ${pos}`);
+      buf = await seg.readAt(pos, first.size);
+      if (buf.length < first.size) throw new UncleanableLogError(`${seg.paths.log}: short read at ${pos}`);
+    }
+    const batches: BatchInfo[] = [];
+    let p = 0;
+    while (buf.length - p >= RECORD_BATCH_OVERHEAD) {
+      const info = readBatchInfo(buf, p, pos + p);
+      if (typeof info === 'string') throw new UncleanableLogError(`${seg.paths.log} at ${pos + p}: ${info}`);
+      if (p + info.size > buf.length) break;
+      batches.push(info);
+      p += info.size;
+    }
+    yield { position: pos, buf: buf.subarray(0, p), batches };
+    pos += p;
+  }
+}
+
+/** Kafka's writeEmptyHeader: the batch's header with no records (uncompressed, no horizon). */
+function emptyBatch(batch: Buffer): Buffer {
+  const out = Buffer.from(batch.subarray(0, RECORD_BATCH_OVERHEAD));
+  out.writeInt32BE(RECORD_BATCH_OVERHEAD - LOG_OVERHEAD, BATCH_LENGTH_OFFSET);
+  const attributes =
+    out.readInt16BE(ATTRIBUTES_OFFSET) & ~(COMPRESSION_CODEC_MASK | DELETE_HORIZON_FLAG_MASK);
+  out.writeInt16BE(attributes, ATTRIBUTES_OFFSET);
+  out.copy(out, BASE_TIMESTAMP_OFFSET, MAX_TIMESTAMP_OFFSET, MAX_TIMESTAMP_OFFSET + 8);
+  out.writeInt32BE(0, RECORDS_COUNT_OFFSET);
+  out.writeUInt32BE(crc32c(out.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET);
+  return out;
+}
+
+function toRecordInput(r: KafkaRecord): RecordInput {
+  return {
+    key: r.key,
+    value: r.value,
+    headers: r.headers,
+    timestamp: r.timestamp,
+    offsetDelta: r.offsetDelta,
+  };
+}
+
+/** Per-round state shared by the groups. */
+interface Round {
+  log: PartitionLog;
+  nowMs: number;
+  map: OffsetMap;
+  epoch: number;
+  upperBoundOffset: number;
+  deleteRetentionMs: number;
+  /** Last data batch's last offset of each active producer; computed on first need. */
+  activeProducers: Map<number, number> | null;
+  stats: CleanerStats;
+}
+
+export class Cleaner {
+  constructor(
+    private readonly settings: CleanerSettings,
+    private readonly checkDone: (log: PartitionLog) => void,
+    private readonly hooks: StorageHooks = {},
+    private readonly logger?: Logger,
+  ) {}
+
+  /**
+   * Cleans `log` over `range` at time `nowMs` (one round, see the header). With an empty dirty
+   * range, the clean part is still rewritten when `sweep` is set (drops tombstones whose horizon
+   * passed); otherwise nothing happens. Returns the stats; `endOffset` is the new first dirty
+   * offset. Throws CleaningAbortedError when stopped or when the log changed under it.
+   */
+  async clean(log: PartitionLog, range: CleanRange, nowMs: number, sweep = false): Promise<CleanerStats> {
+    const started = performance.now();
+    const { firstDirtyOffset: start, firstUncleanableOffset: end } = range;
+    const epoch = log.truncationEpoch;
+    const segments = log.segmentsSnapshot();
+    const stats: CleanerStats = {
+      topic: log.topicPartition.topic,
+      partition: log.topicPartition.partition,
+      firstDirtyOffset: start,
+      endOffset: start,
+      firstUncleanableOffset: end,
+      mapEntries: 0,
+      mapUtilization: 0,
+      mapBytesRead: 0,
+      bytesRead: 0,
+      bytesWritten: 0,
+      batchesRead: 0,
+      batchesWritten: 0,
+      recordsRead: 0,
+      recordsRemoved: 0,
+      tombstonesRemoved: 0,
+      segmentsCleaned: 0,
+      segmentsWritten: 0,
+      durationMs: 0,
+    };
+    const map = new OffsetMap(this.settings.dedupeBufferBytes);
+    try {
+      map.latestOffset = start - 1;
+      await this.buildOffsetMap(log, segments, start, end, map, stats);
+      const endOffset = Math.max(start, map.latestOffset + 1);
+      stats.endOffset = endOffset;
+      stats.mapEntries = map.size;
+      stats.mapUtilization = map.utilization;
+      if (endOffset > start || sweep) {
+        const round: Round = {
+          log,
+          nowMs,
+          map,
+          epoch,
+          upperBoundOffset: end,
+          deleteRetentionMs: log.config.deleteRetentionMs,
+          activeProducers: null,
+          stats,
+        };
+        const active = segments[segments.length - 1];
+        const candidates = segments.filter((s) => s !== active && s.baseOffset < endOffset);
+        for (const s of candidates) await s.ensureLoaded();
+        const groups = groupSegmentsBySize(
+          candidates,
+          log.config.segmentBytes,
+          log.config.segmentIndexBytes,
+          end,
+        );
+        for (const group of groups) await this.cleanSegments(group, round);
+      }
+    } catch (e) {
+      if (e instanceof CleaningAbortedError || e instanceof UncleanableLogError) throw e;
+      // The log closed under the clean, or a segment was retired under it (retention,
+      // DeleteRecords, truncation): try again later.
+      if (!log.isOpen) throw new CleaningAbortedError(`${log.dir} closed during the clean`);
+      if (e instanceof KafkaStorageError && segments.some((s) => s.deleted)) {
+        throw new CleaningAbortedError(`segments of ${log.dir} changed during the clean`);
+      }
+      throw e;
+    }
+    stats.durationMs = Math.round(performance.now() - started);
+    return stats;
+  }
+
+  // ---- 1. the offset map ----
+
+  private async buildOffsetMap(
+    log: PartitionLog,
+    segments: readonly LogSegment[],
+    start: number,
+    end: number,
+    map: OffsetMap,
+    stats: CleanerStats,
+  ): Promise<void> {
+    for (let i = 0; i + 1 < segments.length; i++) {
+      const seg = segments[i];
+      const nextBase = segments[i + 1].baseOffset;
+      if (nextBase <= start) continue;
+      if (seg.baseOffset >= end) break;
+      await seg.ensureLoaded();
+      const from = start > seg.baseOffset ? seg.offsetIndex.lookup(start).position : 0;
+      for await (const chunk of batchChunks(seg, from, seg.writtenSize, this.settings.ioBufferBytes)) {
+        this.checkDone(log);
+        for (const b of chunk.batches) {
+          if (map.isFull) return;
+          const at = b.position - chunk.position;
+          const batch = chunk.buf.subarray(at, at + b.size);
+          const h = readRecordBatchHeader(batch);
+          if (b.lastOffset >= start && !h.isControl && !h.isTransactional) {
+            const records = this.decode(batch, h, seg, b);
+            for (const r of records) {
+              const offset = b.baseOffset + r.offsetDelta;
+              if (r.key !== null && offset >= start) map.put(r.key, offset);
+            }
+          }
+          if (b.lastOffset > map.latestOffset) map.latestOffset = b.lastOffset;
+        }
+        stats.mapBytesRead += chunk.buf.length;
+        await nextTurn();
+      }
+      // Offsets up to the next segment are covered, even if its last batches left a gap.
+      if (nextBase - 1 > map.latestOffset) map.latestOffset = Math.min(nextBase, end) - 1;
+    }
+  }
+
+  private decode(batch: Buffer, h: RecordBatchHeader, seg: LogSegment, b: BatchInfo): KafkaRecord[] {
+    if (!isRecordBatchCrcValid(batch)) {
+      throw new UncleanableLogError(`${seg.paths.log}: CRC mismatch in the batch at ${b.position}`);
+    }
+    try {
+      return decodeRecordBatchRecords(batch, h, MAX_DECOMPRESSED);
+    } catch (e) {
+      throw new UncleanableLogError(`${seg.paths.log}: batch at ${b.position}: ${(e as Error).message}`);
+    }
+  }
+
+  // ---- 2. rewriting a group of segments ----
+
+  private async cleanSegments(group: readonly LogSegment[], round: Round): Promise<void> {
+    const { log, stats } = round;
+    const cleaned = log.newCleanedSegment(group[0].baseOffset);
+    try {
+      await cleaned.createFile();
+      let position = 0;
+      for (const seg of group) {
+        for await (const chunk of batchChunks(seg, 0, seg.writtenSize, this.settings.ioBufferBytes)) {
+          this.checkDone(log);
+          if (round.activeProducers === null && this.needsProducers(chunk, round)) {
+            round.activeProducers = await this.activeProducers(log, round.nowMs);
+          }
+          const out: Buffer[] = [];
+          const at = position;
+          for (const b of chunk.batches) {
+            const p = b.position - chunk.position;
+            const kept = this.filterBatch(chunk.buf.subarray(p, p + b.size), b, seg, round);
+            if (kept === null) continue;
+            const info = readBatchInfo(kept, 0, position);
+            if (typeof info === 'string') throw new Error(`cleaner built a bad batch: ${info}`);
+            cleaned.onBatchAppended(info, position);
+            out.push(kept);
+            position += kept.length;
+            stats.batchesWritten++;
+          }
+          if (out.length > 0) await cleaned.write(out, at);
+          stats.bytesRead += chunk.buf.length;
+          stats.bytesWritten += position - at;
+          await nextTurn();
+        }
+      }
+      this.checkDone(log);
+      await cleaned.sync();
+      await cleaned.persistIndexes();
+      await cleaned.setLastModified(group[group.length - 1].lastModifiedMs);
+      this.hooks.onCleanerSwap?.('cleaned', log.dir, cleaned.baseOffset);
+    } catch (e) {
+      await cleaned.delete().catch(() => {});
+      throw e;
+    }
+    // An I/O error inside the swap puts the log offline (its loader finishes the swap on reopen):
+    // the files are left to it.
+    if (!(await log.replaceSegments(group, cleaned, round.epoch))) {
+      await cleaned.delete().catch(() => {});
+      throw new CleaningAbortedError(`${log.dir} changed during the clean`);
+    }
+    stats.segmentsCleaned += group.length;
+    stats.segmentsWritten++;
+    this.logger?.debug(
+      { dir: log.dir, replaced: group.map((s) => s.name), size: cleaned.size },
+      'swapped in a cleaned segment',
+    );
+  }
+
+  /** Whether the chunk may empty a batch of a producer (then the active producers are needed). */
+  private needsProducers(chunk: Chunk, round: Round): boolean {
+    for (const b of chunk.batches) {
+      const p = b.position - chunk.position;
+      if (b.baseOffset <= round.map.latestOffset && chunk.buf.readBigInt64BE(p + PRODUCER_ID_OFFSET) >= 0n)
+        return true;
+    }
+    return false;
+  }
+
+  /**
+   * The last data batch (its last offset) of every producer whose last batch is recent enough to
+   * still be active: a header scan of the segments whose largest timestamp is within
+   * producer.id.expiration.ms, up to what is written.
+   */
+  private async activeProducers(log: PartitionLog, nowMs: number): Promise<Map<number, number>> {
+    const horizon = nowMs - this.settings.producerIdExpirationMs;
+    const last = new Map<number, { lastOffset: number; maxTimestamp: number }>();
+    for (const seg of log.segmentsSnapshot()) {
+      await seg.ensureLoaded();
+      if (seg.largestTimestamp < horizon && seg.size > 0) continue;
+      for await (const chunk of batchChunks(seg, 0, seg.writtenSize, this.settings.ioBufferBytes)) {
+        this.checkDone(log);
+        for (const b of chunk.batches) {
+          const p = b.position - chunk.position;
+          const pid = readInt64(chunk.buf, p + PRODUCER_ID_OFFSET);
+          const isControl = (chunk.buf.readInt16BE(p + ATTRIBUTES_OFFSET) & 0x20) !== 0;
+          if (pid >= 0 && !isControl)
+            last.set(pid, { lastOffset: b.lastOffset, maxTimestamp: b.maxTimestamp });
+        }
+        await nextTurn();
+      }
+    }
+    const active = new Map<number, number>();
+    for (const [pid, e] of last) if (e.maxTimestamp >= horizon) active.set(pid, e.lastOffset);
+    return active;
+  }
+
+  /**
+   * The batch as it goes into the cleaned segment: itself (byte for byte), rebuilt with the kept
+   * records, header-only, or null (removed). See the header for the rules.
+   */
+  private filterBatch(batch: Buffer, b: BatchInfo, seg: LogSegment, round: Round): Buffer | null {
+    const { map, stats, nowMs } = round;
+    stats.batchesRead++;
+    const h = readRecordBatchHeader(batch);
+    // Past the range the map covers, or transactional (see TRANSACTIONS): untouched.
+    if (b.baseOffset > map.latestOffset || h.isControl || h.isTransactional) {
+      stats.recordsRead += h.recordCount;
+      return batch;
+    }
+    const records = this.decode(batch, h, seg, b);
+    stats.recordsRead += records.length;
+    const horizon = h.hasDeleteHorizonMs ? Number(h.baseTimestamp) : null;
+    const retainTombstones = horizon === null || nowMs < horizon;
+    const kept: KafkaRecord[] = [];
+    let keptTombstone = false;
+    for (const r of records) {
+      const offset = b.baseOffset + r.offsetDelta;
+      let keep: boolean;
+      if (offset > map.latestOffset) keep = true;
+      else if (r.key === null) keep = false;
+      else if (offset < map.get(r.key)) keep = false;
+      else if (r.value === null && !retainTombstones) {
+        keep = false;
+        stats.tombstonesRemoved++;
+      } else keep = true;
+      if (keep) {
+        kept.push(r);
+        if (r.value === null) keptTombstone = true;
+      }
+    }
+    stats.recordsRemoved += records.length - kept.length;
+    const stampHorizon = keptTombstone && horizon === null && Number.isFinite(round.deleteRetentionMs);
+    if (kept.length === records.length && !stampHorizon) return batch;
+    if (kept.length === 0) {
+      if (b.lastOffset + 1 === round.upperBoundOffset) return emptyBatch(batch);
+      const pid = Number(h.producerId);
+      if (pid >= 0 && round.activeProducers?.get(pid) === b.lastOffset) return emptyBatch(batch);
+      return null;
+    }
+    const logAppendTime = h.timestampType === TimestampType.LogAppendTime;
+    return encodeRecordBatch(kept.map(toRecordInput), {
+      baseOffset: h.baseOffset,
+      partitionLeaderEpoch: h.partitionLeaderEpoch,
+      compression: h.compression as CompressionType,
+      timestampType: logAppendTime ? TimestampType.LogAppendTime : TimestampType.CreateTime,
+      logAppendTime: logAppendTime ? Number(h.maxTimestamp) : undefined,
+      producerId: h.producerId,
+      producerEpoch: h.producerEpoch,
+      baseSequence: h.baseSequence,
+      deleteHorizonMs: stampHorizon ? nowMs + round.deleteRetentionMs : (horizon ?? undefined),
+      lastOffsetDelta: h.lastOffsetDelta,
+    });
+  }
+}
+
+/**
+ * Kafka's groupSegmentsBySize: consecutive segments whose total log size fits `maxSize` and
+ * whose index sizes fit `maxIndexSize`, and whose offsets stay within 2^31 of the group's base
+ * offset (the last segment's upper bound taken from the next base offset, or
+ * `firstUncleanableOffset`). Segments must be loaded.
+ */
+export function groupSegmentsBySize(
+  segments: readonly LogSegment[],
+  maxSize: number,
+  maxIndexSize: number,
+  firstUncleanableOffset: number,
+): LogSegment[][] {
+  const groups: LogSegment[][] = [];
+  let i = 0;
+  while (i < segments.length) {
+    const group = [segments[i]];
+    let logSize = segments[i].size;
+    let indexSize = segments[i].offsetIndex.sizeInBytes;
+    let timeIndexSize = segments[i].timeIndex.sizeInBytes;
+    i++;
+    while (i < segments.length) {
+      const s = segments[i];
+      const upper = i + 1 < segments.length ? segments[i + 1].baseOffset - 1 : firstUncleanableOffset - 1;
+      if (
+        logSize + s.size > maxSize ||
+        indexSize + s.offsetIndex.sizeInBytes > maxIndexSize ||
+        timeIndexSize + s.timeIndex.sizeInBytes > maxIndexSize ||
+        (s.size > 0 && upper - group[0].baseOffset > 0x7fffffff)
+      )
+        break;
+      group.push(s);
+      logSize += s.size;
+      indexSize += s.offsetIndex.sizeInBytes;
+      timeIndexSize += s.timeIndex.sizeInBytes;
+      i++;
+    }
+    groups.push(group);
+  }
+  return groups;
+}
