@@ -44,6 +44,66 @@ export async function loopbackTcp(seconds: number, chunkBytes = 64 * 1024): Prom
   return { bytesPerSec: received / elapsed };
 }
 
+/**
+ * Request/response round trips over loopback with no Kafka in between: `connections` clients
+ * each keep `inFlight` frames of `frameBytes` outstanding against a server that echoes every
+ * frame back. The ceiling for small-request benchmarks (OffsetCommit, Heartbeat) on this machine.
+ */
+export async function echoRoundTrips(
+  seconds: number,
+  connections: number,
+  inFlight: number,
+  frameBytes: number,
+): Promise<{ perSec: number }> {
+  const server = createServer((s) => {
+    s.setNoDelay(true);
+    let pending: Buffer = Buffer.alloc(0);
+    s.on('data', (d: Buffer) => {
+      pending = pending.length === 0 ? d : Buffer.concat([pending, d]);
+      let at = 0;
+      while (pending.length - at >= 4 && pending.length - at >= 4 + pending.readInt32BE(at)) {
+        const size = 4 + pending.readInt32BE(at);
+        s.write(pending.subarray(at, at + size));
+        at += size;
+      }
+      pending = pending.subarray(at);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const frame = Buffer.alloc(frameBytes, 3);
+  frame.writeInt32BE(frameBytes - 4, 0);
+  let done = 0;
+  const deadline = performance.now() + seconds * 1000;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      const sock = connect(port, '127.0.0.1');
+      sock.setNoDelay(true);
+      await new Promise<void>((r) => sock.once('connect', r));
+      await new Promise<void>((resolve) => {
+        let got = 0;
+        sock.on('data', (d: Buffer) => {
+          got += d.length;
+          while (got >= frameBytes) {
+            got -= frameBytes;
+            done++;
+            if (performance.now() < deadline) sock.write(frame);
+            else if (got === 0) {
+              sock.destroy();
+              resolve();
+            }
+          }
+        });
+        for (let i = 0; i < inFlight; i++) sock.write(frame);
+      });
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  await new Promise<void>((r) => server.close(() => r()));
+  return { perSec: done / elapsed };
+}
+
 /** Sequential writes of `chunkBytes`, with an fdatasync every `syncEveryBytes` (0: never). */
 export function diskWrite(dir: string, seconds: number, chunkBytes: number, syncEveryBytes: number): Rate {
   const path = join(dir, `baseline-${process.pid}.bin`);

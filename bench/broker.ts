@@ -7,114 +7,21 @@
 // page-cache mode), consume 100-byte records, end-to-end latency at 50 MB/s, start time and idle
 // RSS, and 10,000 partitions: start time and a Metadata request for all of them.
 
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
 import { encodeRequest } from '../src/protocol/frame.js';
-import { ApiVersionsRequest, CreateTopicsRequest, MetadataRequest } from '../src/protocol/generated/index.js';
+import { CreateTopicsRequest, MetadataRequest } from '../src/protocol/generated/index.js';
 import { diskWrite, loopbackTcp } from './baseline.js';
+import { root, roundTrip, rssMb, startBroker } from './samsa-process.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const work = mkdtempSync(join(process.env.BENCH_DIR ?? root, '.bench-'));
 const driver = join(work, 'rdkafka-bench');
-
-interface Running {
-  port: number;
-  pid: number;
-  stop(): Promise<void>;
-  startMs: number;
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts `samsa start` and resolves once it answers requests; startMs is spawn → first answer. */
-async function startBroker(dataDir: string, overrides: string[] = []): Promise<Running> {
-  const port = await freePort();
-  const t0 = performance.now();
-  const child = spawn(
-    process.execPath,
-    [
-      join(root, 'bin/samsa.js'),
-      'start',
-      '--listeners',
-      `PLAINTEXT://127.0.0.1:${port}`,
-      '--log-dirs',
-      dataDir,
-      ...overrides.flatMap((o) => ['-o', o]),
-    ],
-    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, SAMSA_LOG_LEVEL: 'warn' } },
-  );
-  // Ready means answering: the listener is bound early (connections wait while the broker
-  // starts), so a TCP accept proves nothing. Time the first answered ApiVersions request.
-  const apiVersions = Buffer.concat(
-    encodeRequest({ apiKey: 18, apiVersion: 3, correlationId: 0, clientId: 'bench' }, ApiVersionsRequest, {
-      clientSoftwareName: 'bench',
-      clientSoftwareVersion: '1',
-    }),
-  );
-  for (;;) {
-    const ok = await roundTrip(port, apiVersions).then(
-      () => true,
-      () => false,
-    );
-    if (ok) break;
-    if (child.exitCode !== null) throw new Error('broker exited');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  const startMs = performance.now() - t0;
-  return {
-    port,
-    pid: child.pid!,
-    startMs,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
-}
 
 function run(args: string[]): Record<string, number> {
   const out = execFileSync(driver, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   return JSON.parse(out.trim().split('\n').pop()!);
-}
-
-/** One request over a fresh connection; resolves with the round-trip time in ms. */
-function roundTrip(port: number, frame: Buffer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => {
-      const t0 = performance.now();
-      let got = 0;
-      let need = -1;
-      s.on('data', (d: Buffer) => {
-        if (need < 0) need = d.readInt32BE(0) + 4;
-        got += d.length;
-        if (got >= need) {
-          s.destroy();
-          resolve(performance.now() - t0);
-        }
-      });
-      s.write(frame);
-    });
-    s.on('error', reject);
-    s.on('close', () => reject(new Error('connection closed before the answer')));
-  });
 }
 
 const rows: string[][] = [];

@@ -26,19 +26,73 @@ const LOAD_READ_BYTES = 5 << 20;
 /** Decompressed size cap while loading; far above offsets.topic's max.message.bytes. */
 const LOAD_MAX_UNCOMPRESSED_BYTES = 256 << 20;
 
+/**
+ * Appends that arrive in the same burst (the commits of every request in one network read) and
+ * go to the same partition are written as one batch, with one validation, one log append and one
+ * durable wait, as Kafka's coordinator runtime batches its writes. Order is kept: a burst is
+ * appended before anything that comes after it. Appends larger than this go alone, so that one
+ * oversized group record (MESSAGE_TOO_LARGE) fails only its own write.
+ */
+const COALESCE_MAX_BYTES = 256 * 1024;
+
+interface Burst {
+  records: OffsetsRecord[];
+  bytes: number;
+  waiters: { resolve: () => void; reject: (e: unknown) => void }[];
+}
+
 export class OffsetsTopicStore implements GroupStore {
+  private readonly bursts = new Map<number, Burst>();
+
   constructor(
     private readonly replicaManager: ReplicaManager,
     private readonly now: () => number = Date.now,
   ) {}
 
-  async append(partition: number, records: OffsetsRecord[]): Promise<void> {
+  append(partition: number, records: OffsetsRecord[]): Promise<void> {
+    let bytes = 0;
+    for (const r of records) bytes += r.key.length + (r.value?.length ?? 0) + 16;
+    let burst = this.bursts.get(partition);
+    if (burst && burst.bytes + bytes > COALESCE_MAX_BYTES) {
+      this.writeBurst(partition);
+      burst = undefined;
+    }
+    if (bytes > COALESCE_MAX_BYTES) return this.write(partition, records);
+    if (!burst) {
+      burst = { records: [], bytes: 0, waiters: [] };
+      this.bursts.set(partition, burst);
+      queueMicrotask(() => this.writeBurst(partition));
+    }
+    for (const r of records) burst.records.push(r);
+    burst.bytes += bytes;
+    const b = burst;
+    return new Promise<void>((resolve, reject) => b.waiters.push({ resolve, reject }));
+  }
+
+  private writeBurst(partition: number): void {
+    const burst = this.bursts.get(partition);
+    if (!burst) return;
+    this.bursts.delete(partition);
+    this.write(partition, burst.records).then(
+      () => {
+        for (const w of burst.waiters) w.resolve();
+      },
+      (err) => {
+        for (const w of burst.waiters) w.reject(err);
+      },
+    );
+  }
+
+  /** Appends now (synchronously, so in call order) and resolves once durable. */
+  private write(partition: number, records: OffsetsRecord[]): Promise<void> {
     const p = this.replicaManager.get(GROUP_METADATA_TOPIC_NAME, partition);
     if (!p) {
       // Not hosted here (the topic is being created, or was deleted): the client looks again.
-      throw new GroupStoreError(
-        ErrorCode.NOT_COORDINATOR,
-        `${GROUP_METADATA_TOPIC_NAME}-${partition} is not here`,
+      return Promise.reject(
+        new GroupStoreError(
+          ErrorCode.NOT_COORDINATOR,
+          `${GROUP_METADATA_TOPIC_NAME}-${partition} is not here`,
+        ),
       );
     }
     const batch = encodeRecordBatch(
@@ -47,16 +101,13 @@ export class OffsetsTopicStore implements GroupStore {
     );
     const r = this.replicaManager.append(p, batch);
     if (r.errorCode !== ErrorCode.NONE) {
-      throw new GroupStoreError(
-        r.errorCode,
-        r.errorMessage ?? `append to ${GROUP_METADATA_TOPIC_NAME} failed`,
+      return Promise.reject(
+        new GroupStoreError(r.errorCode, r.errorMessage ?? `append to ${GROUP_METADATA_TOPIC_NAME} failed`),
       );
     }
-    try {
-      await r.durable;
-    } catch (err) {
+    return r.durable.catch((err: unknown) => {
       throw new GroupStoreError(storageErrorCode(err), (err as Error).message);
-    }
+    });
   }
 }
 

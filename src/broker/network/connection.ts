@@ -162,7 +162,7 @@ export class Connection<Services> {
         fail(err);
         return;
       }
-      this.flush();
+      this.scheduleFlush();
     };
     try {
       const result = handler.handle(request, ctx, this.services);
@@ -204,6 +204,21 @@ export class Connection<Services> {
       noResponse: false,
     });
     this.flush();
+  }
+
+  private flushScheduled = false;
+
+  /**
+   * Flushes once the current burst of microtasks is done: answers completed by one event (one
+   * fsync acknowledging many appends, say) then leave in one writev instead of one write each.
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
   }
 
   /** Writes every answered response at the head of the queue, in request order. */

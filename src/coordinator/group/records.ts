@@ -14,7 +14,9 @@ import { GroupMetadataValue } from '../../protocol/generated/group-coordinator/G
 import { OffsetCommitKey } from '../../protocol/generated/group-coordinator/OffsetCommitKey.js';
 import { OffsetCommitValue } from '../../protocol/generated/group-coordinator/OffsetCommitValue.js';
 import { ConsumerProtocolSubscription } from '../../protocol/generated/messages/ConsumerProtocolSubscription.js';
+import type { MessageCodec } from '../../protocol/message.js';
 import { DecodeError, Reader } from '../../protocol/primitives/reader.js';
+import { Writer } from '../../protocol/primitives/writer.js';
 
 export const OFFSET_COMMIT_KEY_VERSION = 1;
 export const OFFSET_COMMIT_VALUE_VERSION = 3;
@@ -39,11 +41,12 @@ export type ParsedRecordKey =
   | { type: 'group'; group: string }
   | { type: 'other'; version: number };
 
-function withVersion(version: number, body: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(2 + body.length);
-  out.writeInt16BE(version, 0);
-  body.copy(out, 2);
-  return out;
+/** int16 version, then the struct: a record key or value. Written in one buffer, no copy. */
+function withVersion<T>(codec: MessageCodec<T>, version: number, body: T): Buffer {
+  const w = new Writer(64);
+  w.int16(version);
+  codec.write(w, body, version);
+  return w.finish();
 }
 
 function readVersion(buf: Buffer, what: string): number {
@@ -52,10 +55,7 @@ function readVersion(buf: Buffer, what: string): number {
 }
 
 export function offsetCommitKey(group: string, topic: string, partition: number): Buffer {
-  return withVersion(
-    OFFSET_COMMIT_KEY_VERSION,
-    OffsetCommitKey.encode({ group, topic, partition }, OFFSET_COMMIT_KEY_VERSION),
-  );
+  return withVersion(OffsetCommitKey, OFFSET_COMMIT_KEY_VERSION, { group, topic, partition });
 }
 
 export function offsetCommitValue(o: OffsetAndMetadata): Buffer {
@@ -69,21 +69,15 @@ export function offsetCommitValue(o: OffsetAndMetadata): Buffer {
     commitTimestamp: BigInt(o.commitTimestampMs),
     expireTimestamp: o.expireTimestampMs === null ? -1n : BigInt(o.expireTimestampMs),
   };
-  return withVersion(version, OffsetCommitValue.encode(value, version));
+  return withVersion(OffsetCommitValue, version, value);
 }
 
 export function groupMetadataKey(group: string): Buffer {
-  return withVersion(
-    GROUP_METADATA_KEY_VERSION,
-    GroupMetadataKey.encode({ group }, GROUP_METADATA_KEY_VERSION),
-  );
+  return withVersion(GroupMetadataKey, GROUP_METADATA_KEY_VERSION, { group });
 }
 
 export function groupMetadataValue(value: GroupMetadataValue): Buffer {
-  return withVersion(
-    GROUP_METADATA_VALUE_VERSION,
-    GroupMetadataValue.encode(value, GROUP_METADATA_VALUE_VERSION),
-  );
+  return withVersion(GroupMetadataValue, GROUP_METADATA_VALUE_VERSION, value);
 }
 
 /** Reads a record key; throws DecodeError for bytes that are not a key of a known type. */

@@ -129,6 +129,14 @@ if mode == "share":
         with lock:
             return len(processed)
 
+    def wait_assigned(name, limit=60):
+        # Until the group has rebalanced to give the member partitions.
+        deadline = time.time() + limit
+        while not any(r[0] == name and r[1] == "assign" and r[2] for r in list(rebalances)):
+            if time.time() > deadline:
+                raise RuntimeError("%s was never assigned partitions" % name)
+            time.sleep(0.05)
+
     def wait_for(n, limit=120):
         deadline = time.time() + limit
         while total() < n:
@@ -143,12 +151,14 @@ if mode == "share":
     wait_for(8000)
     c = Member("c")  # joins mid-stream
     c.start()
+    wait_assigned("c")
     produce(20000, 20000, PARTITIONS)
     wait_for(30000)
     b.stop.set()  # leaves mid-stream
     b.join()
     d = Member("d")  # a new member joins after the leave
     d.start()
+    wait_assigned("d")
     produce(40000, 20000, PARTITIONS)
     wait_for(TOTAL)
     for m in (a, c, d):

@@ -1,0 +1,105 @@
+// A Samsa broker as a child process (`bin/samsa.js start`) for the benchmarks, so that the
+// broker's event loop is not shared with the load generator; and one-shot round trips to it.
+
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { encodeRequest } from '../src/protocol/frame.js';
+import { ApiVersionsRequest } from '../src/protocol/generated/messages/ApiVersionsRequest.js';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface Running {
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+  startMs: number;
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `samsa start` and resolves once it answers requests; startMs is spawn → first answer. */
+export async function startBroker(dataDir: string, overrides: string[] = []): Promise<Running> {
+  const port = await freePort();
+  const t0 = performance.now();
+  const child = spawn(
+    process.execPath,
+    [
+      // e.g. BENCH_BROKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the broker.
+      ...(process.env.BENCH_BROKER_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? []),
+      join(root, 'bin/samsa.js'),
+      'start',
+      '--listeners',
+      `PLAINTEXT://127.0.0.1:${port}`,
+      '--log-dirs',
+      dataDir,
+      ...overrides.flatMap((o) => ['-o', o]),
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, SAMSA_LOG_LEVEL: 'warn' } },
+  );
+  // Ready means answering: the listener is bound early (connections wait while the broker
+  // starts), so a TCP accept proves nothing. Time the first answered ApiVersions request.
+  const apiVersions = Buffer.concat(
+    encodeRequest({ apiKey: 18, apiVersion: 3, correlationId: 0, clientId: 'bench' }, ApiVersionsRequest, {
+      clientSoftwareName: 'bench',
+      clientSoftwareVersion: '1',
+    }),
+  );
+  for (;;) {
+    const ok = await roundTrip(port, apiVersions).then(
+      () => true,
+      () => false,
+    );
+    if (ok) break;
+    if (child.exitCode !== null) throw new Error('broker exited');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const startMs = performance.now() - t0;
+  return {
+    port,
+    pid: child.pid!,
+    startMs,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+}
+
+/** One request over a fresh connection; resolves with the round-trip time in ms. */
+export function roundTrip(port: number, frame: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => {
+      const t0 = performance.now();
+      let got = 0;
+      let need = -1;
+      s.on('data', (d: Buffer) => {
+        if (need < 0) need = d.readInt32BE(0) + 4;
+        got += d.length;
+        if (got >= need) {
+          s.destroy();
+          resolve(performance.now() - t0);
+        }
+      });
+      s.write(frame);
+    });
+    s.on('error', reject);
+    s.on('close', () => reject(new Error('connection closed before the answer')));
+  });
+}
