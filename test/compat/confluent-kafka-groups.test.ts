@@ -53,18 +53,27 @@ describe.skipIf(!requireClient('confluent-kafka-python', hasConfluentKafka))(
       await broker?.stop();
     });
 
-    it('three members share 60,000 records while members join and leave: each processed once', async () => {
-      const out = await run('share', [broker.bootstrap, 'share', 'share-group']);
-      expect(out.errors).toEqual([]);
-      expect(out.duplicates).toEqual([]);
-      expect(out.processed).toBe(60_000);
-      expect(out.distinct_values_ok).toBe(true);
-      // Every member did part of the work, the one that left included.
-      for (const m of ['a', 'b', 'c', 'd']) expect(out.per_member[m], m).toBeGreaterThan(0);
-      // The group's committed offsets are the partitions' ends.
-      expect(out.committed).toEqual(out.ends);
-      expect(out.ends.reduce((n: number, [, end]: number[]) => n + end, 0)).toBe(60_000);
-    }, 240_000);
+    it.each(['range', 'cooperative-sticky'])(
+      'three members share 60,000 records while members join and leave (%s): each processed once',
+      async (assignor) => {
+        const out = await run('share', [
+          broker.bootstrap,
+          `share-${assignor}`,
+          `share-group-${assignor}`,
+          assignor,
+        ]);
+        expect(out.errors).toEqual([]);
+        expect(out.duplicates).toEqual([]);
+        expect(out.processed).toBe(60_000);
+        expect(out.distinct_values_ok).toBe(true);
+        // Every member did part of the work, the one that left included.
+        for (const m of ['a', 'b', 'c', 'd']) expect(out.per_member[m], m).toBeGreaterThan(0);
+        // The group's committed offsets are the partitions' ends.
+        expect(out.committed).toEqual(out.ends);
+        expect(out.ends.reduce((n: number, [, end]: number[]) => n + end, 0)).toBe(60_000);
+      },
+      240_000,
+    );
 
     it('a static member restarting within its session timeout causes no rebalance', async () => {
       const out = await run('static', [broker.bootstrap, 'static', 'static-group']);

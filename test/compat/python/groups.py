@@ -2,11 +2,13 @@
 observed; test/compat/confluent-kafka-groups.test.ts checks it.
 
 Usage:
-  groups.py share BOOTSTRAP TOPIC GROUP
+  groups.py share BOOTSTRAP TOPIC GROUP [ASSIGNOR]
       Produces 60,000 records to TOPIC (6 partitions, created here) in three waves while members
       of GROUP consume them: two members start, a third joins mid-stream, one leaves, a new one
       joins. Offsets are committed synchronously after every processed batch and in the revoke
-      callback, so no record may be processed twice and none may be missed.
+      callback, so no record may be processed twice and none may be missed. ASSIGNOR is
+      librdkafka's partition.assignment.strategy: range (eager, the default) or
+      cooperative-sticky (incremental rebalances, KIP-429).
   commit BOOTSTRAP TOPIC GROUP COUNT
       Produces 1,000 records (3 partitions, created here), consumes COUNT of them in GROUP committing
       synchronously, and prints what the broker acknowledged as committed.
@@ -74,6 +76,7 @@ def consumer_config(member, extra=None):
 
 
 if mode == "share":
+    assignor = sys.argv[5] if len(sys.argv) > 5 else "range"
     PARTITIONS = 6
     TOTAL = 60000
     create_topic(PARTITIONS)
@@ -91,7 +94,7 @@ if mode == "share":
             self.count = 0
 
         def run(self):
-            c = Consumer(consumer_config(self.name_))
+            c = Consumer(consumer_config(self.name_, {"partition.assignment.strategy": assignor}))
 
             def on_revoke(consumer, parts):
                 rebalances.append([self.name_, "revoke", sorted(p.partition for p in parts)])
