@@ -8,30 +8,16 @@
 // segment.ms: it rolls a new active segment, and every update is then in a segment the cleaner may
 // clean. Once it has, the log holds exactly one record per key, plus that last record.
 
-import { spawn } from 'node:child_process';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Broker, startBroker } from '../../src/broker/broker.js';
-import { hasKcat, requireClient } from '../helpers/tools.js';
+import { hasKcat, requireClient, run } from '../helpers/tools.js';
 
 const KEYS = 1000;
 const UPDATES = 100_000;
 const TOMBSTONES = 100;
 
-function kcat(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('kcat', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => out.push(d));
-    p.stderr.on('data', (d: Buffer) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code) =>
-      resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr }),
-    );
-    p.stdin.end(input ?? '');
-  });
-}
+const kcat = (args: string[], input?: string) => run('kcat', args, input);
 
 describe.skipIf(!requireClient('kcat', hasKcat))('log compaction (kcat)', () => {
   let broker: Broker;

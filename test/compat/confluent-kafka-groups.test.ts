@@ -2,7 +2,6 @@
 // join and leave, committed offsets across a SIGKILL of the broker, static membership (KIP-345).
 // The scripts are in python/groups.py; each prints what it saw as JSON and this checks it.
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,29 +9,11 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Broker, startBroker } from '../../src/broker/broker.js';
 import { BrokerProcess, buildBroker, removeBrokerBuild, stopAllBrokers } from '../helpers/broker-process.js';
-import { hasConfluentKafka, PYTHON, requireClient } from '../helpers/tools.js';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function groups(mode: string, args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(PYTHON, [join(import.meta.dirname, 'python', 'groups.py'), mode, ...args]);
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d));
-    p.stderr.on('data', (d: Buffer) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+import { hasConfluentKafka, PYTHON, requireClient, run as runCommand } from '../helpers/tools.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: the scripts' JSON output
 async function run(mode: string, args: string[]): Promise<any> {
-  const r = await groups(mode, args);
+  const r = await runCommand(PYTHON, [join(import.meta.dirname, 'python', 'groups.py'), mode, ...args]);
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout);
 }

@@ -1,29 +1,16 @@
 // confluent-kafka-python (Debian's python3-confluent-kafka, librdkafka underneath) against an
 // in-process Samsa broker: the script in python/basics.py reports what it saw; this checks it.
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Broker, startBroker } from '../../src/broker/broker.js';
-import { hasConfluentKafka, PYTHON, requireClient } from '../helpers/tools.js';
+import { hasConfluentKafka, PYTHON, requireClient, run } from '../helpers/tools.js';
 
-function runPython(
-  script: string,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(PYTHON, [join(import.meta.dirname, 'python', script), ...args]);
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d));
-    p.stderr.on('data', (d: Buffer) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const runPython = (script: string, args: string[]) =>
+  run(PYTHON, [join(import.meta.dirname, 'python', script), ...args]);
 
 describe.skipIf(!requireClient('confluent-kafka-python', hasConfluentKafka))('confluent-kafka-python', () => {
   let broker: Broker;

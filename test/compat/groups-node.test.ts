@@ -2,34 +2,14 @@
 // (a rebalance) and its group admin calls, @platformatic/kafka's group stream, and kcat's balanced
 // consumer (kcat -G), which commits and resumes.
 
-import { spawn } from 'node:child_process';
 import { MessagesStreamModes, Consumer as PltConsumer } from '@platformatic/kafka';
 import { type Admin, type Consumer, Kafka, logLevel, type Producer } from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Broker, startBroker } from '../../src/broker/broker.js';
-import { hasKcat, requireClient } from '../helpers/tools.js';
+import { hasKcat, requireClient, run, until } from '../helpers/tools.js';
 
-async function until(cond: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function kcat(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('kcat', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d));
-    p.stderr.on('data', (d: Buffer) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    p.stdin.end(input ?? '');
-  });
-}
+const kcat = (args: string[], input?: string) => run('kcat', args, input);
 
 describe('consumer groups from Node clients and kcat', () => {
   let broker: Broker;

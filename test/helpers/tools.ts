@@ -1,7 +1,7 @@
 // Third-party clients the compat tests drive. A missing client fails the run under CI=true
 // (.ci/run installs them) and skips the test elsewhere, saying what to install.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 /** Debian's Python: the one that can import Debian's python3-confluent-kafka. */
 export const PYTHON = '/usr/bin/python3';
@@ -24,4 +24,35 @@ export function requireClient(name: string, present: boolean): boolean {
   if (process.env.CI === 'true') throw new Error(`${hint}: compat tests cannot run`);
   console.warn(`skipping ${name} compat tests: ${hint}`);
   return false;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to its end, feeding `input` on stdin; resolves with its exit code and output. */
+export function run(cmd: string, args: string[], input = ''): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => out.push(d));
+    p.stderr.on('data', (d: Buffer) => (stderr += d));
+    p.on('error', reject);
+    p.on('close', (code) =>
+      resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr }),
+    );
+    p.stdin.end(input);
+  });
+}
+
+/** Polls `cond` until it holds; the deadline only guards against a hung test (no timing claims). */
+export async function until(cond: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
