@@ -137,7 +137,8 @@ async function rebalance(port: number, label: string): Promise<void> {
   );
 }
 
-async function commits(port: number, seconds: number, connections: number): Promise<number> {
+/** OffsetCommit requests per second, each committing `perRequest` partitions of one group. */
+async function commits(port: number, seconds: number, connections: number, perRequest = 1): Promise<number> {
   const conns = await Promise.all(Array.from({ length: connections }, () => BenchConnection.open(port)));
   await findCoordinator(conns[0], 'commit-bench-0');
   let done = 0;
@@ -155,15 +156,13 @@ async function commits(port: number, seconds: number, connections: number): Prom
             topics: [
               {
                 name: TOPIC,
-                partitions: [
-                  {
-                    partitionIndex: i % PARTITIONS,
-                    committedOffset: offset++,
-                    committedLeaderEpoch: -1,
-                    commitTimestamp: -1n,
-                    committedMetadata: '',
-                  },
-                ],
+                partitions: Array.from({ length: perRequest }, (_, k) => ({
+                  partitionIndex: (i * perRequest + k) % PARTITIONS,
+                  committedOffset: offset++,
+                  committedLeaderEpoch: -1,
+                  commitTimestamp: -1n,
+                  committedMetadata: '',
+                })),
               },
             ],
           });
@@ -221,6 +220,14 @@ async function main(): Promise<void> {
         '',
       );
     }
+    // A consumer commits every partition it owns in one request.
+    const perSec = await commits(b.port, seconds, 64, 10);
+    row(
+      `OffsetCommit (10 partitions each), 64 connections x 64 in flight, 8 groups, ${mode}`,
+      `${(perSec / 1e3).toFixed(1)} k requests/s`,
+      '',
+      `${((perSec * 10) / 1e3).toFixed(0)} k partition offsets/s`,
+    );
     await b.stop();
   }
 
