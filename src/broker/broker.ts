@@ -14,6 +14,10 @@ import { join, resolve } from 'node:path';
 import { type Logger, pino } from 'pino';
 import { GroupCoordinator } from '../coordinator/group/coordinator.js';
 import { SYSTEM_COORDINATOR_TIME } from '../coordinator/group/time.js';
+import {
+  ProducerIdAllocationError,
+  ProducerIdManager,
+} from '../coordinator/transaction/producer-id-manager.js';
 import type { TopicLogConfig } from '../metadata/configs.js';
 import { staticBrokerConfigsFrom } from '../metadata/configs.js';
 import { type Controller, type ControllerResult, endpointsFromListeners } from '../metadata/controller.js';
@@ -184,6 +188,7 @@ export class Broker {
         cleanerDedupeBufferBytes: config.int('log.cleaner.dedupe.buffer.size'),
         cleanerIoBufferBytes: config.int('log.cleaner.io.buffer.size'),
         producerIdExpirationMs: config.int('producer.id.expiration.ms'),
+        producerIdExpirationCheckIntervalMs: config.int('producer.id.expiration.check.interval.ms'),
         logger: log,
       });
       await logManager.startup();
@@ -197,6 +202,7 @@ export class Broker {
       broker = new Broker(config, services as BrokerServices, server, advertisedHost, port, log);
       services.runMetadataOp = (op) => broker!.runMetadataOp(op);
       services.ensureOffsetsTopic = () => broker!.ensureOffsetsTopic();
+      Object.assign(services, { producerIdManager: newProducerIdManager(services as BrokerServices) });
       await broker.reconcile();
       const groupCoordinator = newGroupCoordinator(config, services as BrokerServices, log);
       Object.assign(services, { groupCoordinator });
@@ -347,6 +353,25 @@ export class Broker {
     for (const hook of this.stopHooks) hook();
     this.log.info('Samsa broker stopped');
   }
+}
+
+/**
+ * Producer ids in blocks from the controller (AllocateProducerIds as this broker, at its current
+ * registration epoch), each block durable in the metadata log before it is used.
+ */
+function newProducerIdManager(services: BrokerServices): ProducerIdManager {
+  return new ProducerIdManager(async () => {
+    const { metadata, nodeId } = services;
+    const brokerEpoch = metadata.image.broker(nodeId)?.brokerEpoch ?? -1n;
+    const res = await services.runMetadataOp((c) => c.allocateProducerIds(nodeId, brokerEpoch));
+    if (res.errorCode !== ErrorCode.NONE) {
+      throw new ProducerIdAllocationError(
+        res.errorCode,
+        `producer id block refused: ${errorByCode(res.errorCode).name}`,
+      );
+    }
+    return { start: res.producerIdStart, length: res.producerIdLen };
+  });
 }
 
 /** The group coordinator, configured from the broker's group.* and offsets.* settings. */

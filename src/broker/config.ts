@@ -80,6 +80,7 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'log.cleaner.dedupe.buffer.size', type: 'long', default: 134217728, doc: '' },
   { name: 'log.cleaner.io.buffer.size', type: 'int', default: 524288, doc: '' },
   { name: 'producer.id.expiration.ms', type: 'int', default: 86400000, doc: '' },
+  { name: 'producer.id.expiration.check.interval.ms', type: 'int', default: 600000, doc: '' },
 ];
 
 const DEFS = new Map(BROKER_CONFIGS.map((d) => [d.name, d]));

@@ -10,7 +10,8 @@
 //   CORRUPT_MESSAGE        CRC mismatch; a batch size under 14 bytes or a magic outside 0..2
 //                          (ByteBufferLogInputStream.nextBatchSize)
 //   INVALID_RECORD         not exactly one complete batch, magic 0/1, a base offset other than 0,
-//                          a control batch from a client, inconsistent offsets or count, records
+//                          a control batch from a client, a producer id with a negative base
+//                          sequence, inconsistent offsets or count, records
 //                          that do not parse or decompress (InvalidRecordException, which clients
 //                          do not retry), a keyless record on a compacted topic
 //   MESSAGE_TOO_LARGE      a batch larger than max.message.bytes
@@ -115,6 +116,12 @@ export function validateRecords(records: Buffer | null, o: ValidationOptions): V
     );
   }
   if (header.isControl) return fail(ErrorCode.INVALID_RECORD, 'clients may not write control batches');
+  if (header.producerId >= 0n && header.baseSequence < 0) {
+    return fail(
+      ErrorCode.INVALID_RECORD,
+      `Invalid sequence number ${header.baseSequence} in record batch with producerId ${header.producerId}`,
+    );
+  }
   if (header.recordCount <= 0)
     return fail(ErrorCode.INVALID_RECORD, `invalid record count ${header.recordCount}`);
   if (header.lastOffsetDelta + 1 !== header.recordCount) {

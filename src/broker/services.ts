@@ -2,6 +2,7 @@
 // It grows as the broker does (log manager, metadata image, coordinators).
 
 import type { GroupCoordinator } from '../coordinator/group/coordinator.js';
+import type { ProducerIdManager } from '../coordinator/transaction/producer-id-manager.js';
 import type { Controller, ControllerResult } from '../metadata/controller.js';
 import type { BrokerEndpoint } from '../metadata/image.js';
 import type { MetadataManager } from '../metadata/manager.js';
@@ -26,6 +27,8 @@ export interface BrokerServices {
   runMetadataOp<T>(op: (c: Controller) => ControllerResult<T>): Promise<T>;
   /** The classic group coordinator; its log is __consumer_offsets (broker/offsets-topic.ts). */
   readonly groupCoordinator: GroupCoordinator;
+  /** Producer ids for InitProducerId, in blocks made durable through the controller. */
+  readonly producerIdManager: ProducerIdManager;
   /** Creates __consumer_offsets if it does not exist (as Kafka does on the first FindCoordinator). */
   ensureOffsetsTopic(): Promise<void>;
 }

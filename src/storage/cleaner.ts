@@ -33,9 +33,9 @@
 //    the batch ending right before the first uncleanable offset (Kafka keeps the last batch of
 //    the cleaning round so the offset information is not lost), and the last data batch of each
 //    producer that is still active (its last batch's timestamp within producer.id.expiration.ms),
-//    so that its sequence and epoch survive (Kafka's isBatchLastRecordOfProducer). Samsa has no
-//    producer state manager yet, so the active producers are found by a header scan of the
-//    recent segments, done only when an emptied batch carries a producer id.
+//    so that its sequence and epoch survive (Kafka's isBatchLastRecordOfProducer). The active
+//    producers and their last data offsets come from the log's producer state (producer-state.ts),
+//    looked at only when an emptied batch carries a producer id.
 //  - TRANSACTIONS: without a transaction index Samsa cannot know which transactions aborted, so
 //    the cleaner never removes anything transactional yet: control batches (commit/abort
 //    markers) and transactional data batches are copied as they are, and records of
@@ -70,12 +70,13 @@ import { decodeRecordBatchRecords } from '../protocol/records/decode.js';
 import { encodeRecordBatch } from '../protocol/records/encode.js';
 import { isRecordBatchCrcValid, readRecordBatchHeader } from '../protocol/records/header.js';
 import type { KafkaRecord, RecordBatchHeader, RecordInput } from '../protocol/records/types.js';
-import { type BatchInfo, readBatchInfo, readInt64 } from './batch-scan.js';
+import { type BatchInfo, readBatchInfo } from './batch-scan.js';
 import { KafkaStorageError } from './errors.js';
 import type { StorageHooks } from './files.js';
 import type { LogSegment } from './log-segment.js';
 import { OffsetMap } from './offset-map.js';
 import type { PartitionLog } from './partition-log.js';
+import { type ProducerId, producerIdKey } from './producer-state.js';
 
 const MAX_DECOMPRESSED = 256 * 1024 * 1024;
 
@@ -201,7 +202,7 @@ interface Round {
   upperBoundOffset: number;
   deleteRetentionMs: number;
   /** Last data batch's last offset of each active producer; computed on first need. */
-  activeProducers: Map<number, number> | null;
+  activeProducers: Map<ProducerId, number> | null;
   stats: CleanerStats;
 }
 
@@ -352,7 +353,7 @@ export class Cleaner {
         for await (const chunk of batchChunks(seg, 0, seg.writtenSize, this.settings.ioBufferBytes)) {
           this.checkDone(log);
           if (round.activeProducers === null && this.needsProducers(chunk, round)) {
-            round.activeProducers = await this.activeProducers(log, round.nowMs);
+            round.activeProducers = this.activeProducers(log, round.nowMs);
           }
           const out: Buffer[] = [];
           const at = position;
@@ -407,30 +408,16 @@ export class Cleaner {
   }
 
   /**
-   * The last data batch (its last offset) of every producer whose last batch is recent enough to
-   * still be active: a header scan of the segments whose largest timestamp is within
-   * producer.id.expiration.ms, up to what is written.
+   * The last data offset of every producer in the log's producer state whose last batch is recent
+   * enough to be active (within producer.id.expiration.ms: one the expiration task has not
+   * removed yet counts as expired here too).
    */
-  private async activeProducers(log: PartitionLog, nowMs: number): Promise<Map<number, number>> {
+  private activeProducers(log: PartitionLog, nowMs: number): Map<ProducerId, number> {
     const horizon = nowMs - this.settings.producerIdExpirationMs;
-    const last = new Map<number, { lastOffset: number; maxTimestamp: number }>();
-    for (const seg of log.segmentsSnapshot()) {
-      await seg.ensureLoaded();
-      if (seg.largestTimestamp < horizon && seg.size > 0) continue;
-      for await (const chunk of batchChunks(seg, 0, seg.writtenSize, this.settings.ioBufferBytes)) {
-        this.checkDone(log);
-        for (const b of chunk.batches) {
-          const p = b.position - chunk.position;
-          const pid = readInt64(chunk.buf, p + PRODUCER_ID_OFFSET);
-          const isControl = (chunk.buf.readInt16BE(p + ATTRIBUTES_OFFSET) & 0x20) !== 0;
-          if (pid >= 0 && !isControl)
-            last.set(pid, { lastOffset: b.lastOffset, maxTimestamp: b.maxTimestamp });
-        }
-        await nextTurn();
-      }
+    const active = new Map<ProducerId, number>();
+    for (const e of log.producerState.activeProducers()) {
+      if (e.lastDataOffset >= 0 && e.lastTimestamp > horizon) active.set(e.producerId, e.lastDataOffset);
     }
-    const active = new Map<number, number>();
-    for (const [pid, e] of last) if (e.maxTimestamp >= horizon) active.set(pid, e.lastOffset);
     return active;
   }
 
@@ -473,8 +460,9 @@ export class Cleaner {
     if (kept.length === records.length && !stampHorizon) return batch;
     if (kept.length === 0) {
       if (b.lastOffset + 1 === round.upperBoundOffset) return emptyBatch(batch);
-      const pid = Number(h.producerId);
-      if (pid >= 0 && round.activeProducers?.get(pid) === b.lastOffset) return emptyBatch(batch);
+      if (h.producerId >= 0n && round.activeProducers?.get(producerIdKey(h.producerId)) === b.lastOffset) {
+        return emptyBatch(batch);
+      }
       return null;
     }
     const logAppendTime = h.timestampType === TimestampType.LogAppendTime;

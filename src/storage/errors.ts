@@ -48,3 +48,30 @@ export class InvalidAppendError extends StorageError {
   override name = 'InvalidAppendError';
   override readonly kafkaError: string = 'CORRUPT_MESSAGE';
 }
+
+/**
+ * An idempotent batch whose sequence does not follow the producer's last one (a gap), or a new
+ * producer epoch that does not start at sequence 0 (Kafka's OutOfOrderSequenceException).
+ */
+export class OutOfOrderSequenceError extends StorageError {
+  override name = 'OutOfOrderSequenceError';
+  override readonly kafkaError: string = 'OUT_OF_ORDER_SEQUENCE_NUMBER';
+}
+
+/** A batch from an older epoch of its producer (Kafka's InvalidProducerEpochException, since 2.7). */
+export class InvalidProducerEpochError extends StorageError {
+  override name = 'InvalidProducerEpochError';
+  override readonly kafkaError: string = 'INVALID_PRODUCER_EPOCH';
+}
+
+/** A non-transactional batch from a producer with a transaction open on the partition. */
+export class InvalidTxnStateError extends StorageError {
+  override name = 'InvalidTxnStateError';
+  override readonly kafkaError: string = 'INVALID_TXN_STATE';
+}
+
+/** A transaction marker from a coordinator epoch older than the one the partition has seen. */
+export class TransactionCoordinatorFencedError extends StorageError {
+  override name = 'TransactionCoordinatorFencedError';
+  override readonly kafkaError: string = 'TRANSACTION_COORDINATOR_FENCED';
+}

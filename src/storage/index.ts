@@ -26,10 +26,14 @@ export {
 } from './config.js';
 export {
   InvalidAppendError,
+  InvalidProducerEpochError,
+  InvalidTxnStateError,
   KafkaStorageError,
   LogUnavailableError,
   OffsetOutOfRangeError,
+  OutOfOrderSequenceError,
   StorageError,
+  TransactionCoordinatorFencedError,
 } from './errors.js';
 export {
   CLEAN_SHUTDOWN_FILE,
@@ -65,5 +69,16 @@ export {
   type Time,
   type TimestampAndOffset,
 } from './partition-log.js';
+export {
+  type AppendOrigin,
+  type BatchMetadata,
+  CorruptSnapshotError,
+  decodeSnapshot,
+  encodeSnapshot,
+  NUM_BATCHES_TO_RETAIN,
+  type ProducerId,
+  ProducerStateEntry,
+  ProducerStateManager,
+} from './producer-state.js';
 export { ManualScheduler, type Scheduler, TimerScheduler } from './scheduler.js';
 export { TailCache } from './tail-cache.js';

@@ -35,6 +35,7 @@ import { KafkaStorageError } from './errors.js';
 import { CLEANER_OFFSET_CHECKPOINT_FILE, type StorageHooks } from './files.js';
 import type { LogSegment } from './log-segment.js';
 import { type PartitionLog, SYSTEM_TIME, type Time } from './partition-log.js';
+import { DEFAULT_PRODUCER_ID_EXPIRATION_MS } from './producer-state.js';
 import type { Scheduler } from './scheduler.js';
 
 export interface LogCleanerOptions {
@@ -70,7 +71,7 @@ export interface LogToClean extends CleanRange {
 
 export const DEFAULT_DEDUPE_BUFFER_BYTES = 128 * 1024 * 1024;
 export const DEFAULT_CLEANER_IO_BUFFER_BYTES = 512 * 1024;
-export const DEFAULT_PRODUCER_ID_EXPIRATION_MS = 86_400_000;
+export { DEFAULT_PRODUCER_ID_EXPIRATION_MS };
 
 interface DirtyOffset {
   offset: number;

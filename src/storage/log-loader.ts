@@ -36,6 +36,7 @@ import {
   unlinkIfExists,
 } from './files.js';
 import { LogSegment, type SegmentSettings } from './log-segment.js';
+import { SNAPSHOT_FILE_SUFFIX } from './producer-state.js';
 
 export interface LoadLogParams {
   dir: string;
@@ -59,6 +60,8 @@ export interface LoadedLog {
   recoveredSegments: number;
   /** Bytes cut off torn or corrupt tails, and segments deleted after them. */
   truncatedBytes: number;
+  /** Offsets of the producer state snapshots (`<offset>.snapshot`) in the directory, ascending. */
+  snapshotOffsets: number[];
 }
 
 /** Loads the partition directory `dir`, creating it (with an empty first segment) if new. */
@@ -69,6 +72,7 @@ export async function loadLog(p: LoadLogParams): Promise<LoadedLog> {
   const logBases: number[] = [];
   const indexFiles: Array<{ name: string; baseOffset: number }> = [];
   const leftovers: string[] = [];
+  const snapshotOffsets: number[] = [];
   for (const name of names) {
     if (name.endsWith(DELETED_FILE_SUFFIX) || name.endsWith(TMP_FILE_SUFFIX)) {
       leftovers.push(name);
@@ -76,7 +80,8 @@ export async function loadLog(p: LoadLogParams): Promise<LoadedLog> {
     }
     const parsed = parseSegmentFileName(name);
     if (!parsed) continue;
-    if (parsed.suffix === LOG_FILE_SUFFIX) logBases.push(parsed.baseOffset);
+    if (parsed.suffix === SNAPSHOT_FILE_SUFFIX) snapshotOffsets.push(parsed.baseOffset);
+    else if (parsed.suffix === LOG_FILE_SUFFIX) logBases.push(parsed.baseOffset);
     else if (parsed.suffix === INDEX_FILE_SUFFIX || parsed.suffix === TIME_INDEX_FILE_SUFFIX)
       indexFiles.push({ name, baseOffset: parsed.baseOffset });
   }
@@ -86,6 +91,7 @@ export async function loadLog(p: LoadLogParams): Promise<LoadedLog> {
   for (const f of indexFiles) if (!bases.has(f.baseOffset)) leftovers.push(f.name);
   await Promise.all(leftovers.map((n) => unlinkIfExists(join(p.dir, n))));
   logBases.sort((a, b) => a - b);
+  snapshotOffsets.sort((a, b) => a - b);
 
   if (logBases.length === 0) {
     const start = Math.max(p.logStartOffset, 0);
@@ -99,6 +105,7 @@ export async function loadLog(p: LoadLogParams): Promise<LoadedLog> {
       logStartOffset: start,
       recoveredSegments: 0,
       truncatedBytes: 0,
+      snapshotOffsets,
     };
   }
 
@@ -159,7 +166,7 @@ export async function loadLog(p: LoadLogParams): Promise<LoadedLog> {
   const logStartOffset = Math.max(p.logStartOffset, segments[0].baseOffset);
   // Older segments reopen on demand; do not hold their descriptors from the load.
   for (const s of segments.slice(0, -1)) await s.releaseHandle();
-  return { segments, nextOffset, logStartOffset, recoveredSegments, truncatedBytes };
+  return { segments, nextOffset, logStartOffset, recoveredSegments, truncatedBytes, snapshotOffsets };
 }
 
 /** "<20 digits>.<kind>.<suffix>" (e.g. a .swap or .cleaned file): base offset and kind, else null. */
@@ -231,7 +238,13 @@ async function completeInterruptedSwaps(dir: string, logger?: Logger): Promise<b
     to = Math.max(to, from + 1);
     for (const name of await readdir(dir)) {
       const parsed = parseSegmentFileName(name);
-      if (parsed && parsed.baseOffset >= from && parsed.baseOffset < to) {
+      // Producer snapshots are no segment files: the loader decides about them afterwards.
+      if (
+        parsed &&
+        parsed.suffix !== SNAPSHOT_FILE_SUFFIX &&
+        parsed.baseOffset >= from &&
+        parsed.baseOffset < to
+      ) {
         logger?.info({ dir, file: name }, 'deleting a segment file replaced by an interrupted swap');
         await unlinkIfExists(join(dir, name));
       }

@@ -8,7 +8,8 @@
 //   `<topic>-<partition>.<uuid>-delete`, then remove in the background.
 // - Periodic work through a Scheduler: retention (log.retention.check.interval.ms), recovery-point
 //   and log-start-offset checkpoints (log.flush.offset.checkpoint.interval.ms,
-//   log.flush.start.offset.checkpoint.interval.ms), the flush.ms check of page-cache logs, and
+//   log.flush.start.offset.checkpoint.interval.ms), the flush.ms check of page-cache logs, the
+//   expiration of idle producers (producer.id.expiration.check.interval.ms), and
 //   the log cleaner (log.cleaner.backoff.ms, when log.cleaner.enable) compacting logs whose
 //   cleanup.policy includes "compact" (log-cleaner.ts; `cleaner` is exposed for tests and tools).
 // - close(): the cleaner stops (a clean in progress is aborted, old segments intact), every log
@@ -78,8 +79,13 @@ export interface LogManagerOptions {
   cleanerDedupeBufferBytes?: number;
   /** log.cleaner.io.buffer.size, default 524288: bytes the cleaner reads at a time. */
   cleanerIoBufferBytes?: number;
-  /** producer.id.expiration.ms, default 86400000: the cleaner keeps active producers' last batch. */
+  /**
+   * producer.id.expiration.ms, default 86400000: idle producers are forgotten (producer-state.ts);
+   * the cleaner keeps active producers' last batch.
+   */
   producerIdExpirationMs?: number;
+  /** producer.id.expiration.check.interval.ms, default 600000. */
+  producerIdExpirationCheckIntervalMs?: number;
 }
 
 interface LogEntry {
@@ -184,6 +190,7 @@ export class LogManager {
             hooks: mgr.hooks,
             tailCache: mgr.cache,
             logger: mgr.logger,
+            producerIdExpirationMs: opts.producerIdExpirationMs,
           });
           const firstDirty = dirtyOffsets?.get(k);
           if (firstDirty !== undefined) mgr.cleaner.setFirstDirtyOffset(log, firstDirty);
@@ -235,10 +242,24 @@ export class LogManager {
         const now = this.time.now();
         for (const { log } of this.logs.values()) log.flushIfDue(now);
       }),
+      s.schedule(
+        'kafka-producer-expiration-check',
+        this.opts.producerIdExpirationCheckIntervalMs ?? 600_000,
+        async () => {
+          this.removeExpiredProducers();
+        },
+      ),
     );
     if (this.opts.cleanerEnable ?? true) {
       this.cancels.push(this.cleaner.schedule(s, this.opts.cleanerBackoffMs ?? 15_000));
     }
+  }
+
+  /** Forgets the producers idle longer than producer.id.expiration.ms, in every log. */
+  removeExpiredProducers(nowMs = this.time.now()): number {
+    let n = 0;
+    for (const { log } of this.logs.values()) n += log.producerState.removeExpiredProducers(nowMs);
+    return n;
   }
 
   getLog(topic: string, partition: number): PartitionLog | undefined {
@@ -288,6 +309,7 @@ export class LogManager {
         hooks: this.hooks,
         tailCache: this.cache,
         logger: this.logger,
+        producerIdExpirationMs: this.opts.producerIdExpirationMs,
       });
       await fsyncDir(logDir);
     } finally {

@@ -24,6 +24,13 @@
 // - After kill -9 (or power loss in the default mode), reopening keeps every offset whose
 //   waitDurable resolved, in order and without gaps (log-loader.ts recovers the tail).
 //
+// PRODUCER STATE (producer-state.ts): batches carrying a producer id are checked in `append()`,
+// before anything is patched or queued; a refused batch throws its Kafka error (OutOfOrderSequence,
+// InvalidProducerEpoch, ...) and a retry of a retained batch appends nothing and returns the
+// original offsets (`duplicate`), which the caller still waits on with waitDurable. The new state
+// is installed once the append is queued. Snapshots are written at roll and close, dropped with
+// their segments and on truncation, and the state is rebuilt when the log opens.
+//
 // Offsets are bigint at this API's edge (as in the protocol) and numbers inside (< 2^53).
 //
 // COMPACTION: the cleaner (log-cleaner.ts) reads inactive segments without any lock, writes a
@@ -54,6 +61,14 @@ import {
 } from './files.js';
 import { loadLog } from './log-loader.js';
 import { LogSegment, type SegmentSettings } from './log-segment.js';
+import {
+  type AppendOrigin,
+  DEFAULT_PRODUCER_ID_EXPIRATION_MS,
+  firstOffsetOf,
+  hasProducerId,
+  ProducerStateManager,
+  ProducerUpdates,
+} from './producer-state.js';
 import { TailCache, type TailChunk, TailChunks } from './tail-cache.js';
 
 export interface Time {
@@ -85,6 +100,8 @@ export interface PartitionLogOptions {
   /** Shared with the other logs of a LogManager; a standalone log gets its own 8 MiB one. */
   tailCache?: TailCache;
   logger?: Logger;
+  /** producer.id.expiration.ms (default one day): see producer-state.ts. */
+  producerIdExpirationMs?: number;
 }
 
 export interface AppendOptions {
@@ -94,6 +111,11 @@ export interface AppendOptions {
   timestampType?: 'CreateTime' | 'LogAppendTime';
   /** Stamped into every batch's partitionLeaderEpoch (the leader's epoch), if given. */
   leaderEpoch?: number;
+  /**
+   * Who appends, for the producer state checks (producer-state.ts): 'client' (a Produce, the
+   * default: duplicates, epochs, sequences), 'coordinator' (epochs only).
+   */
+  origin?: Exclude<AppendOrigin, 'replication'>;
 }
 
 export interface LogAppendInfo {
@@ -105,6 +127,12 @@ export interface LogAppendInfo {
   /** Largest batch maxTimestamp of the append (after LogAppendTime patching). */
   maxTimestamp: bigint;
   batches: number;
+  /**
+   * The record set repeated a batch an idempotent producer already wrote (a retry): nothing was
+   * appended, and the offsets are the original batch's; logAppendTimeMs and maxTimestamp are its
+   * timestamp (Kafka answers a duplicate so, whatever the timestamp type).
+   */
+  duplicate: boolean;
 }
 
 export interface ReadOptions {
@@ -202,6 +230,8 @@ export class PartitionLog {
   private truncations = 0;
   /** Segments rescanned when the log was opened. */
   readonly recoveredSegments: number;
+  /** Epochs, sequences and retained batches of the producers writing here (producer-state.ts). */
+  readonly producerState: ProducerStateManager;
 
   private constructor(
     opts: PartitionLogOptions,
@@ -226,6 +256,10 @@ export class PartitionLog {
     this.cache = opts.tailCache ?? new TailCache(8 * 1024 * 1024);
     this.tail = new TailChunks(this.cache);
     this.recoveredSegments = loaded.recoveredSegments;
+    this.producerState = new ProducerStateManager(opts.dir, {
+      producerIdExpirationMs: opts.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS,
+      logger: opts.logger,
+    });
   }
 
   /** Opens (recovering if needed) or creates the log in `opts.dir`. */
@@ -256,6 +290,20 @@ export class PartitionLog {
     if (loaded.logStartOffset > loaded.nextOffset) {
       // The checkpointed start is past what survived (a lost tail): start empty there, as Kafka.
       await log.truncateFullyAndStartAt(BigInt(loaded.logStartOffset));
+    } else {
+      try {
+        await log.producerState.load({
+          segments: log.segments,
+          logStartOffset: log.logStart,
+          logEndOffset: log.nextOffsetValue,
+          hadCleanShutdown: opts.hadCleanShutdown ?? false,
+          nowMs: time.now(),
+          snapshotOffsets: loaded.snapshotOffsets,
+        });
+      } catch (e) {
+        await log.abort();
+        throw e;
+      }
     }
     return log;
   }
@@ -365,6 +413,7 @@ export class PartitionLog {
     let pos = 0;
     let expected = this.nextOffsetValue;
     let maxTimestamp = -1;
+    let producerBatches = false;
     while (pos < records.length) {
       if (records.length - pos < RECORD_BATCH_OVERHEAD) {
         throw new InvalidAppendError(`truncated batch header at byte ${pos} of the record set`);
@@ -381,6 +430,7 @@ export class PartitionLog {
         expected += info.lastOffset - info.baseOffset + 1;
       }
       if (info.maxTimestamp > maxTimestamp) maxTimestamp = info.maxTimestamp;
+      if (!producerBatches && hasProducerId(records, pos)) producerBatches = true;
       batches.push(info);
       pos += info.size;
     }
@@ -389,6 +439,32 @@ export class PartitionLog {
     const firstOffset = assignOffsets ? this.nextOffsetValue : batches[0].baseOffset;
     const lastOffset = expected - 1;
     if (lastOffset > Number.MAX_SAFE_INTEGER) throw new InvalidAppendError('offsets beyond 2^53');
+
+    // Idempotent and transactional batches: checked against the producer state now (throwing the
+    // Kafka error of a refused batch), installed only once everything below succeeded.
+    let producerUpdates: ProducerUpdates | undefined;
+    if (producerBatches) {
+      const r = this.producerState.prepare(
+        records,
+        batches,
+        firstOffset,
+        assignOffsets,
+        logAppendTime ? now : -1,
+        assignOffsets ? (opts.origin ?? 'client') : 'replication',
+      );
+      if (!(r instanceof ProducerUpdates)) {
+        return {
+          baseOffset: BigInt(firstOffsetOf(r)),
+          lastOffset: BigInt(r.lastOffset),
+          logAppendTimeMs: BigInt(r.timestamp),
+          logStartOffset: BigInt(this.logStart),
+          maxTimestamp: BigInt(r.timestamp),
+          batches: 0,
+          duplicate: true,
+        };
+      }
+      producerUpdates = r;
+    }
 
     let seg = this.activeSegment;
     if (
@@ -420,6 +496,7 @@ export class PartitionLog {
     this.io.push({ kind: 'write', chunk });
     this.pendingBytes += records.length;
     this.schedulePump();
+    if (producerUpdates) this.producerState.commit(producerUpdates);
     return {
       baseOffset: BigInt(firstOffset),
       lastOffset: BigInt(lastOffset),
@@ -427,6 +504,7 @@ export class PartitionLog {
       logStartOffset: BigInt(this.logStart),
       maxTimestamp: BigInt(maxTimestamp),
       batches: batches.length,
+      duplicate: false,
     };
   }
 
@@ -435,12 +513,16 @@ export class PartitionLog {
     const old = this.activeSegment;
     const seg = LogSegment.createNew(this.dir, baseOffset, this.settings, this.hooks, nowMs);
     this.segments.push(seg);
+    // Kafka's takeSnapshot at roll: the producer state of everything below the new segment, taken
+    // now (later appends change it), written after the data it describes is flushed.
+    const snapshot = this.producerState.snapshotBytes();
     this.enqueueOp(async () => {
       // Kafka's roll: the old segment is flushed and its indexes written, so that once the
       // recovery point passes it, it never needs a rescan.
       await this.syncDirty();
       await old.persistIndexes();
       await seg.createFile();
+      await this.producerState.writeSnapshot(baseOffset, snapshot);
       await fsyncDir(this.dir);
     }).catch(() => {});
     this.logger?.debug({ dir: this.dir, segment: seg.name }, 'rolled a new segment');
@@ -950,7 +1032,11 @@ export class PartitionLog {
       'deleting segments',
     );
     await this.enqueueOp(async () => {
-      for (const s of doomed) await s.delete();
+      for (const s of doomed) {
+        await s.delete();
+        // Its producer snapshot goes with it (the producers stay: KIP-360).
+        await this.producerState.deleteSnapshot(s.baseOffset);
+      }
     });
     return n;
   }
@@ -1027,6 +1113,10 @@ export class PartitionLog {
         for (const s of old) s.deleted = true;
         for (const s of old) await s.retire();
         for (const s of old) await s.renameToDeleted();
+        // As Kafka's replaceSegments: the snapshots of segments no longer there go.
+        for (const s of old) {
+          if (s.baseOffset !== cleaned.baseOffset) await this.producerState.deleteSnapshot(s.baseOffset);
+        }
         this.hooks.onCleanerSwap?.('old-deleted', this.dir, cleaned.baseOffset);
         await cleaned.changeFileSuffixes(SWAP_FILE_SUFFIX, '');
         await fsyncDir(this.dir);
@@ -1072,6 +1162,13 @@ export class PartitionLog {
       this.logStart = Math.min(this.logStart, end);
       this.rejectWaitersFrom(end);
       if (doomed.length > 0) await fsyncDir(this.dir);
+      // The producer state of the shorter log (Kafka's truncateAndReload).
+      await this.producerState.truncateAndReload({
+        segments: this.segments,
+        logStartOffset: this.logStart,
+        logEndOffset: end,
+        nowMs: this.time.now(),
+      });
     });
     return true;
   }
@@ -1093,6 +1190,7 @@ export class PartitionLog {
       this.hwm = o;
       this.logStart = o;
       this.rejectWaitersFrom(0);
+      await this.producerState.truncateFully();
     });
   }
 
@@ -1137,10 +1235,21 @@ export class PartitionLog {
       return;
     }
     this.state = 'closing';
+    // The producer state at the log end, so the next open needs no replay (Kafka's close). A log
+    // that never had a producer state snapshot and has no producer needs none: after a clean
+    // shutdown no snapshot means no state (and 10,000 idle partitions open without reading any).
+    const end = this.nextOffsetValue;
+    const ps = this.producerState;
+    const snapshot =
+      ps.hasSnapshot(end) || (ps.size === 0 && ps.snapshotOffsets().length === 0) ? null : ps.snapshotBytes();
     try {
       await this.enqueueOp(async () => {
         await this.syncDirty();
         for (const s of this.segments) if (s.indexesDirty) await s.persistIndexes();
+        if (snapshot) {
+          await this.producerState.writeSnapshot(end, snapshot);
+          await fsyncDir(this.dir);
+        }
       });
     } finally {
       this.state = 'closed';

@@ -1,11 +1,11 @@
 // kafkajs 2.x against an in-process Samsa broker: the admin client (create/describe/alter-configs/
 // create-partitions/delete-topics, metadata, cluster, offsets and offsets by timestamp) and the
-// producer (idempotent: false; Samsa has no InitProducerId yet) with keys and headers in each
+// producer (idempotent: false; the idempotent one is in idempotent.test.ts) with keys and headers in each
 // codec, read back byte-exact through kafkajs's own Fetch path and through @platformatic/kafka.
 //
 // kafkajs's group consumer (consumer.run) and group admin calls are in groups-node.test.ts.
-// Not covered yet: the idempotent and transactional producer (InitProducerId, AddPartitionsToTxn,
-// EndTxn: the exactly-once issue).
+// Not covered yet: the transactional producer (AddPartitionsToTxn, EndTxn: the exactly-once
+// issue).
 // admin.deleteTopicRecords runs once the broker serves DeleteRecords (it skips itself before).
 
 import { Consumer } from '@platformatic/kafka';
@@ -558,5 +558,5 @@ describe('kafkajs', () => {
     expect((await admin.fetchTopicOffsets('js-trim')).find((p) => p.partition === 0)?.low).toBe('10');
   });
 
-  it.todo('produces idempotently and in transactions (needs InitProducerId and the transaction APIs)');
+  it.todo('produces in transactions (needs the transaction APIs; idempotence: idempotent.test.ts)');
 });

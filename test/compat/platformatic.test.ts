@@ -4,8 +4,8 @@
 // and each acks, and the Consumer's group-less calls (fetch, listOffsets,
 // listOffsetsWithTimestamps); data read back byte-exact by both this client and kafkajs.
 //
-// Consumer.consume() (its stream joins a group) is in groups-node.test.ts. Not covered yet: the
-// idempotent producer and transactions (InitProducerId: the exactly-once issue), and the Admin
+// Consumer.consume() (its stream joins a group) is in groups-node.test.ts; the idempotent producer
+// is in idempotent.test.ts. Not covered yet: transactions (the exactly-once issue), and the Admin
 // calls for APIs Samsa does not serve (ACLs, quotas). deleteRecords and describeLogDirs run once the broker serves them (they
 // skip themselves before).
 
@@ -802,5 +802,5 @@ describe('@platformatic/kafka', () => {
     expect(partitions[1].partitionSize).toBe(0n);
   });
 
-  it.todo('produces idempotently and in transactions (needs InitProducerId and the transaction APIs)');
+  it.todo('produces in transactions (needs the transaction APIs; idempotence: idempotent.test.ts)');
 });

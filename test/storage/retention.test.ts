@@ -177,6 +177,7 @@ describe('LogManager', () => {
       'kafka-log-flusher',
       'kafka-log-retention',
       'kafka-log-start-offset-checkpoint',
+      'kafka-producer-expiration-check',
       'kafka-recovery-point-checkpoint',
     ]);
     const log = await mgr.getOrCreateLog('t', 0);

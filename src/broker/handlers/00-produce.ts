@@ -1,8 +1,10 @@
 // Produce (key 0), versions 3-11 (Kafka 4.0 dropped 0-2, which carried magic 0/1 message sets).
 // Records are validated and appended in request order, synchronously; the answer waits until every
 // appended partition is durable (the ack contract of storage/partition-log.ts). acks=0 gets no
-// answer at all. Not done yet: idempotent deduplication and transactions (the exactly-once issue),
-// quotas (throttle time is always 0).
+// answer at all. Batches of idempotent producers are checked against the partition's producer
+// state by the log (storage/producer-state.ts): a retried batch is answered with its original
+// offsets, once they are durable. Not done yet: transactions (the exactly-once issue; transactional
+// batches get INVALID_TXN_STATE), quotas (throttle time is always 0).
 
 import { isInternalTopic } from '../../metadata/topic-name.js';
 import { ErrorCode } from '../../protocol/errors.js';

@@ -19,6 +19,7 @@ import { apiVersionsHandler } from './18-api-versions.js';
 import { createTopicsHandler } from './19-create-topics.js';
 import { deleteTopicsHandler } from './20-delete-topics.js';
 import { deleteRecordsHandler } from './21-delete-records.js';
+import { initProducerIdHandler } from './22-init-producer-id.js';
 import { offsetForLeaderEpochHandler } from './23-offset-for-leader-epoch.js';
 import { describeConfigsHandler } from './32-describe-configs.js';
 import { alterConfigsHandler } from './33-alter-configs.js';
@@ -28,6 +29,7 @@ import { deleteGroupsHandler } from './42-delete-groups.js';
 import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.js';
 import { offsetDeleteHandler } from './47-offset-delete.js';
 import { describeClusterHandler } from './60-describe-cluster.js';
+import { describeProducersHandler } from './61-describe-producers.js';
 import { describeTopicPartitionsHandler } from './75-describe-topic-partitions.js';
 
 export function registerHandlers(registry: ApiRegistry<BrokerServices>): void {
@@ -49,6 +51,7 @@ export function registerHandlers(registry: ApiRegistry<BrokerServices>): void {
     createTopicsHandler,
     deleteTopicsHandler,
     deleteRecordsHandler,
+    initProducerIdHandler,
     offsetForLeaderEpochHandler,
     describeConfigsHandler,
     alterConfigsHandler,
@@ -58,6 +61,7 @@ export function registerHandlers(registry: ApiRegistry<BrokerServices>): void {
     incrementalAlterConfigsHandler,
     offsetDeleteHandler,
     describeClusterHandler,
+    describeProducersHandler,
     describeTopicPartitionsHandler,
   ]) {
     registry.register(h as Parameters<typeof registry.register>[0]);
