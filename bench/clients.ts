@@ -1,0 +1,149 @@
+// Node clients against the same Samsa broker (a child process), in one run: Samsa's own client
+// (samsa/client), kafkajs and @platformatic/kafka, with the same settings as far as each allows.
+//
+//   npm run bench:clients
+//
+// Produce: RECORDS records of 100 bytes to one partition, acks=all, sent as SEND_SIZE-record
+// send() calls with up to IN_FLIGHT calls outstanding (kafkajs and @platformatic/kafka batch per
+// send call; Samsa's producer batches in its accumulator). Idempotence is each client's default
+// (on for Samsa, off for kafkajs and @platformatic/kafka). Consume: the same records read back from
+// offset 0 by each client's group-less path where it has one. The baseline beside them is raw
+// loopback TCP in the same run.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { Consumer as PltConsumer, Producer as PltProducer, ProduceAcks } from '@platformatic/kafka';
+import { Kafka, logLevel } from 'kafkajs';
+import { Admin, Consumer, Producer } from '../src/client/index.js';
+import { loopbackTcp } from './baseline.js';
+import { root, startBroker } from './samsa-process.js';
+
+const RECORDS = 300_000;
+const SEND_SIZE = 1000;
+const IN_FLIGHT = 5;
+const work = mkdtempSync(join(process.env.BENCH_DIR ?? root, '.bench-clients-'));
+const value = Buffer.alloc(100, 'v');
+const rows: string[][] = [];
+const row = (...cells: (string | number)[]) => rows.push(cells.map(String));
+
+/** Runs `send(i)` for i = 0, SEND_SIZE, ... with at most IN_FLIGHT outstanding; returns records/s. */
+async function pump(send: (from: number) => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < RECORDS) {
+        const from = next;
+        next += SEND_SIZE;
+        await send(from);
+      }
+    }),
+  );
+  return RECORDS / ((performance.now() - start) / 1000);
+}
+
+const batch = () => Array.from({ length: SEND_SIZE }, () => ({ value }));
+
+async function main(): Promise<void> {
+  const tcp = await loopbackTcp(3);
+  row('baseline: loopback TCP, 64 KiB writes', `${(tcp.bytesPerSec / 1e6).toFixed(0)} MB/s`, '');
+  const b = await startBroker(join(work, 'data'));
+  const brokers = `127.0.0.1:${b.port}`;
+  const admin = new Admin({ brokers });
+  await admin.createTopics([
+    { name: 'samsa', numPartitions: 1 },
+    { name: 'kafkajs', numPartitions: 1 },
+    { name: 'platformatic', numPartitions: 1 },
+  ]);
+  await admin.close();
+
+  const samsa = new Producer({ brokers, lingerMs: 5, batchSize: 1 << 20 });
+  const samsaRate = await pump(() => samsa.send({ topic: 'samsa', messages: batch() }));
+  await samsa.close();
+
+  const kafka = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING });
+  const kjs = kafka.producer();
+  await kjs.connect();
+  const kjsRate = await pump(() => kjs.send({ topic: 'kafkajs', acks: -1, messages: batch() }));
+  await kjs.disconnect();
+
+  const plt = new PltProducer({ clientId: 'bench', bootstrapBrokers: [brokers] });
+  const pltRate = await pump(() =>
+    plt.send({
+      acks: ProduceAcks.ALL,
+      messages: batch().map((m) => ({ topic: 'platformatic', partition: 0, value: m.value })),
+    }),
+  );
+  await plt.close();
+
+  const k = (r: number) => `${(r / 1e3).toFixed(0)} k records/s`;
+  row('produce 100 B, acks=all: Samsa client', k(samsaRate), `${(samsaRate / kjsRate).toFixed(2)}x kafkajs`);
+  row('produce 100 B, acks=all: kafkajs', k(kjsRate), '');
+  row('produce 100 B, acks=all: @platformatic/kafka', k(pltRate), '');
+
+  // Consume what Samsa's producer wrote, from offset 0.
+  const consumer = new Consumer({ brokers });
+  consumer.assign([{ topic: 'samsa', partition: 0, offset: 0n }]);
+  let got = 0;
+  let start = performance.now();
+  for await (const _ of consumer) {
+    if (got === 0) start = performance.now();
+    if (++got === RECORDS) break;
+  }
+  const samsaConsume = RECORDS / ((performance.now() - start) / 1000);
+  await consumer.close();
+
+  const pc = new PltConsumer({ clientId: 'bench', groupId: 'bench-plt', bootstrapBrokers: [brokers] });
+  const md = await pc.metadata({ topics: ['samsa'], forceUpdate: true });
+  const t = md.topics.get('samsa')!;
+  got = 0;
+  start = performance.now();
+  let offset = 0n;
+  while (got < RECORDS) {
+    const res = await pc.fetch({
+      node: t.partitions[0].leader,
+      maxWaitTime: 100,
+      topics: [
+        {
+          topicId: t.id,
+          partitions: [
+            {
+              partition: 0,
+              fetchOffset: offset,
+              currentLeaderEpoch: -1,
+              lastFetchedEpoch: -1,
+              partitionMaxBytes: 1 << 20,
+            },
+          ],
+        },
+      ],
+    });
+    for (const set of res.responses[0].partitions[0].records ?? []) {
+      got += set.records.length;
+      offset = set.firstOffset + BigInt(set.lastOffsetDelta) + 1n;
+    }
+  }
+  const pltConsume = RECORDS / ((performance.now() - start) / 1000);
+  await pc.close();
+  row(
+    'consume 100 B: Samsa client (async iterator)',
+    k(samsaConsume),
+    `${(samsaConsume / pltConsume).toFixed(2)}x @platformatic/kafka`,
+  );
+  row('consume 100 B: @platformatic/kafka (fetch)', k(pltConsume), '');
+  await b.stop();
+
+  console.log(
+    `machine: ${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, node ${process.version}, ${new Date().toISOString()}\n`,
+  );
+  console.log('| measurement | result | note |');
+  console.log('|---|---|---|');
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+}
+
+try {
+  await main();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
