@@ -281,11 +281,31 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     };
   }
 
-  /** One record at a time until close() or the signal fires. */
+  /**
+   * One record at a time until close() or the signal fires. Records are polled a batch at a time;
+   * if the loop stops in the middle of one (break, return, throw), each partition is sought back
+   * to its first record not yet handed out, so the position (what commit() commits) is right
+   * after the last record the caller saw.
+   */
   async *records(options: { signal?: AbortSignal } = {}): AsyncGenerator<ConsumerRecord<K, V>> {
     while (!this.closed && !options.signal?.aborted) {
-      const [r] = await this.poll({ timeoutMs: 1000, signal: options.signal, maxRecords: 1 });
-      if (r) yield r;
+      const batch = await this.poll({ timeoutMs: 1000, signal: options.signal });
+      let i = 0;
+      try {
+        for (; i < batch.length; i++) yield batch[i];
+      } finally {
+        // i is the record the caller stopped at (already handed out), or batch.length when done.
+        if (i < batch.length - 1 && !this.closed) this.rewind(batch.slice(i + 1));
+      }
+    }
+  }
+
+  /** Seeks each partition of `unread` back to its first record in it (records in offset order). */
+  private rewind(unread: ConsumerRecord<K, V>[]): void {
+    const first = new Map<string, ConsumerRecord<K, V>>();
+    for (const r of unread) if (!first.has(tpKey(r))) first.set(tpKey(r), r);
+    for (const r of first.values()) {
+      if (this.subscriptions.isAssigned(r)) this.seek(r, r.offset);
     }
   }
 
