@@ -5,6 +5,7 @@
 // every broker. A call that partly fails rejects with a KafkaError whose `details` lists each
 // failure; retriable errors (NOT_CONTROLLER, NOT_COORDINATOR, ...) are retried inside.
 
+import { ConfigSource } from '../protocol/config-source.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { CreateTopicsRequest } from '../protocol/generated/messages/CreateTopicsRequest.js';
 import type { DescribeConfigsResponse } from '../protocol/generated/messages/DescribeConfigsResponse.js';
@@ -75,18 +76,7 @@ export const ConfigResourceType = {
 } as const;
 export type ConfigResourceType = (typeof ConfigResourceType)[keyof typeof ConfigResourceType];
 
-/** Kafka's ConfigEntry.ConfigSource ids. */
-export const ConfigSource = {
-  UNKNOWN: 0,
-  DYNAMIC_TOPIC_CONFIG: 1,
-  DYNAMIC_BROKER_CONFIG: 2,
-  DYNAMIC_DEFAULT_BROKER_CONFIG: 3,
-  STATIC_BROKER_CONFIG: 4,
-  DEFAULT_CONFIG: 5,
-  DYNAMIC_BROKER_LOGGER_CONFIG: 6,
-  CLIENT_METRICS_CONFIG: 7,
-  GROUP_CONFIG: 8,
-} as const;
+export { ConfigSource };
 
 export interface ConfigResource {
   type: ConfigResourceType;

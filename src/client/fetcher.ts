@@ -267,6 +267,8 @@ export class Fetcher {
     for (const b of batches) {
       if (b.lastOffset < fetchOffset) continue;
       nextFetchOffset = b.lastOffset + 1n;
+      let tsType: TimestampTypeName;
+      let leaderEpoch = -1;
       if (b.magic === 2) {
         const h = b.header;
         if (readCommitted && h.isTransactional) {
@@ -282,45 +284,30 @@ export class Fetcher {
           if (abortedProducers.has(h.producerId)) continue;
         }
         if (h.isControl) continue;
-        const tsType: TimestampTypeName =
-          h.timestampType === TimestampType.LogAppendTime ? 'LogAppendTime' : 'CreateTime';
-        for (const r of b.records) {
-          const offset = b.baseOffset + BigInt(r.offsetDelta);
-          if (offset < fetchOffset) continue;
-          records.push({
-            topic,
-            partition,
-            offset,
-            timestamp: r.timestamp,
-            timestampType: tsType,
-            key: r.key,
-            value: r.value,
-            headers: r.headers,
-            leaderEpoch: h.partitionLeaderEpoch,
-          });
-        }
+        tsType = h.timestampType === TimestampType.LogAppendTime ? 'LogAppendTime' : 'CreateTime';
+        leaderEpoch = h.partitionLeaderEpoch;
       } else {
-        const tsType: TimestampTypeName =
+        tsType =
           b.magic === 0
             ? 'NoTimestampType'
             : b.timestampType === TimestampType.LogAppendTime
               ? 'LogAppendTime'
               : 'CreateTime';
-        for (const r of b.records) {
-          const offset = b.baseOffset + BigInt(r.offsetDelta);
-          if (offset < fetchOffset) continue;
-          records.push({
-            topic,
-            partition,
-            offset,
-            timestamp: r.timestamp,
-            timestampType: tsType,
-            key: r.key,
-            value: r.value,
-            headers: r.headers,
-            leaderEpoch: -1,
-          });
-        }
+      }
+      for (const r of b.records) {
+        const offset = b.baseOffset + BigInt(r.offsetDelta);
+        if (offset < fetchOffset) continue;
+        records.push({
+          topic,
+          partition,
+          offset,
+          timestamp: r.timestamp,
+          timestampType: tsType,
+          key: r.key,
+          value: r.value,
+          headers: r.headers,
+          leaderEpoch,
+        });
       }
     }
     return { state, epoch, fetchOffset, records, next: 0, nextFetchOffset };

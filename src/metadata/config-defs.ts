@@ -34,18 +34,7 @@ export const ConfigType = {
   PASSWORD: 9,
 } as const;
 
-/** DescribeConfigsResponse.ConfigSource ids (also used by CreateTopics v5+ configs). */
-export const ConfigSource = {
-  UNKNOWN: 0,
-  DYNAMIC_TOPIC_CONFIG: 1,
-  DYNAMIC_BROKER_CONFIG: 2,
-  DYNAMIC_DEFAULT_BROKER_CONFIG: 3,
-  STATIC_BROKER_CONFIG: 4,
-  DEFAULT_CONFIG: 5,
-  DYNAMIC_BROKER_LOGGER_CONFIG: 6,
-  CLIENT_METRICS_CONFIG: 7,
-  GROUP_CONFIG: 8,
-} as const;
+export { ConfigSource } from '../protocol/config-source.js';
 
 export function configTypeId(kind: ConfigKind | undefined): number {
   switch (kind) {

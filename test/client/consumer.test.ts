@@ -139,11 +139,15 @@ describe('consumer', () => {
       await admin.createTopics([{ name: topic, numPartitions: 6 }]);
       const N = 3000;
       const p = new Producer({ brokers: broker.bootstrap });
-      await p.send({
-        topic,
-        messages: Array.from({ length: N }, (_, i) => ({ value: String(i), partition: i % 6 })),
-      });
-      await p.close();
+      const wave = (from: number, to: number) =>
+        p.send({
+          topic,
+          messages: Array.from({ length: to - from }, (_, k) => ({
+            value: String(from + k),
+            partition: (from + k) % 6,
+          })),
+        });
+      await wave(0, N / 2);
       // A python member for 8 s (it commits each record synchronously), two Samsa members joining.
       const py = python('interop.py', ['member', broker.bootstrap, topic, group, 'range', '8']);
       await new Promise((r) => setTimeout(r, 1500));
@@ -173,6 +177,15 @@ describe('consumer', () => {
           },
         });
       });
+      // The second half goes out once both Samsa members hold partitions, so each has records to
+      // consume whatever the first half's timing was.
+      await until(
+        () => members.every((m) => m.assignment().length > 0),
+        'both Samsa members assigned',
+        60_000,
+      );
+      await wave(N / 2, N);
+      await p.close();
       const pyResult = await py;
       expect(pyResult.code, pyResult.stderr).toBe(0);
       const pySeen = pyResult.stdout
