@@ -6,6 +6,13 @@
 // client survives a crash exactly as an acknowledged produce does. `loadOffsetsTopic` replays every
 // hosted partition into the coordinator at start, before any request is served.
 //
+// Transactional offset commits (TxnOffsetCommit) are written alone, as a TRANSACTIONAL batch of the
+// producer (producer id and epoch, base sequence 0, as Kafka's coordinator writes them), appended
+// with the 'coordinator' origin: the partition's producer state checks the epoch (an older one is
+// INVALID_PRODUCER_EPOCH) and opens the producer's transaction, but neither checks sequences nor
+// looks for duplicates (coordinator batches repeat sequence 0). The transaction coordinator's
+// COMMIT/ABORT marker later closes it (transaction-topic.ts LocalTxnMarkerWriter).
+//
 // The topic is created on first need, as Kafka does on the first FindCoordinator (or OffsetCommit)
 // for a group: compacted, offsets.topic.num.partitions partitions (metadata/controller.ts).
 
@@ -14,17 +21,15 @@ import {
   type GroupStore,
   GroupStoreError,
   type OffsetsRecord,
+  type TxnAppendOptions,
 } from '../coordinator/group/coordinator.js';
 import { GROUP_METADATA_TOPIC_NAME } from '../metadata/topic-name.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { decodeRecordSet, encodeRecordBatch } from '../protocol/records/index.js';
-import { concatRecords } from '../storage/partition-log.js';
-import { type ReplicaManager, storageErrorCode } from './replica-manager.js';
-
-/** Read size while loading; a batch bigger than this is still read whole (minOneBatch). */
-const LOAD_READ_BYTES = 5 << 20;
-/** Decompressed size cap while loading; far above offsets.topic's max.message.bytes. */
-const LOAD_MAX_UNCOMPRESSED_BYTES = 256 << 20;
+import { decodeEndTxnMarker } from '../protocol/records/control.js';
+import { encodeRecordBatch } from '../protocol/records/index.js';
+import type { KafkaRecord } from '../protocol/records/types.js';
+import { readInternalTopic } from './internal-topic.js';
+import { type Partition, partitionKey, type ReplicaManager, storageErrorCode } from './replica-manager.js';
 
 /**
  * Appends that arrive in the same burst (the commits of every request in one network read) and
@@ -49,7 +54,12 @@ export class OffsetsTopicStore implements GroupStore {
     private readonly now: () => number = Date.now,
   ) {}
 
-  append(partition: number, records: OffsetsRecord[]): Promise<void> {
+  append(partition: number, records: OffsetsRecord[], txn?: TxnAppendOptions): Promise<void> {
+    if (txn) {
+      // Never coalesced: the batch carries the producer. Earlier appends of the partition go first.
+      this.writeBurst(partition);
+      return this.writeTxn(partition, records, txn);
+    }
     let bytes = 0;
     for (const r of records) bytes += r.key.length + (r.value?.length ?? 0) + 16;
     let burst = this.bursts.get(partition);
@@ -85,16 +95,8 @@ export class OffsetsTopicStore implements GroupStore {
 
   /** Appends now (synchronously, so in call order) and resolves once durable. */
   private write(partition: number, records: OffsetsRecord[]): Promise<void> {
-    const p = this.replicaManager.get(GROUP_METADATA_TOPIC_NAME, partition);
-    if (!p) {
-      // Not hosted here (the topic is being created, or was deleted): the client looks again.
-      return Promise.reject(
-        new GroupStoreError(
-          ErrorCode.NOT_COORDINATOR,
-          `${GROUP_METADATA_TOPIC_NAME}-${partition} is not here`,
-        ),
-      );
-    }
+    const p = this.hosted(partition);
+    if (!p) return notHere(partition);
     const batch = encodeRecordBatch(
       records.map((r) => ({ key: r.key, value: r.value })),
       { defaultTimestamp: this.now() },
@@ -109,12 +111,73 @@ export class OffsetsTopicStore implements GroupStore {
       throw new GroupStoreError(storageErrorCode(err), (err as Error).message);
     });
   }
+
+  /**
+   * Appends a transactional batch now (synchronously) and resolves once durable. It goes straight
+   * to the log with the 'coordinator' origin, which ReplicaManager.append (the Produce path: client
+   * origin, sequence and duplicate checks) does not offer; the batch is built here, so of that
+   * path's validation only the size limit applies.
+   */
+  private writeTxn(partition: number, records: OffsetsRecord[], txn: TxnAppendOptions): Promise<void> {
+    const p = this.hosted(partition);
+    if (!p) return notHere(partition);
+    const nowMs = this.now();
+    const batch = encodeRecordBatch(
+      records.map((r) => ({ key: r.key, value: r.value })),
+      {
+        defaultTimestamp: nowMs,
+        producerId: txn.producerId,
+        producerEpoch: txn.producerEpoch,
+        baseSequence: 0,
+        isTransactional: true,
+      },
+    );
+    const c = p.config();
+    if (batch.length > c.maxMessageBytes) {
+      return Promise.reject(
+        new GroupStoreError(
+          ErrorCode.MESSAGE_TOO_LARGE,
+          `transactional offset commit of ${batch.length} bytes is over max.message.bytes ${c.maxMessageBytes}`,
+        ),
+      );
+    }
+    let lastOffset: bigint;
+    try {
+      lastOffset = p.log.append(batch, {
+        nowMs,
+        timestampType: c.messageTimestampType,
+        leaderEpoch: p.leaderEpoch,
+        origin: 'coordinator',
+      }).lastOffset;
+    } catch (err) {
+      return Promise.reject(new GroupStoreError(storageErrorCode(err), (err as Error).message));
+    }
+    return p.log.waitDurable(lastOffset).then(
+      () => this.replicaManager.watchers.notify(partitionKey(p.topic, p.index)),
+      (err: unknown) => {
+        throw new GroupStoreError(storageErrorCode(err), (err as Error).message);
+      },
+    );
+  }
+
+  private hosted(partition: number): Partition | undefined {
+    return this.replicaManager.get(GROUP_METADATA_TOPIC_NAME, partition);
+  }
+}
+
+/** The partition is not hosted here (the topic is being created, or was deleted): the client looks again. */
+function notHere(partition: number): Promise<never> {
+  return Promise.reject(
+    new GroupStoreError(ErrorCode.NOT_COORDINATOR, `${GROUP_METADATA_TOPIC_NAME}-${partition} is not here`),
+  );
 }
 
 /**
  * Replays every hosted __consumer_offsets partition into the coordinator, in offset order, then
- * starts it. Control batches (transaction markers) carry no group state and are skipped.
- * Returns the number of records replayed.
+ * starts it. Records of transactional batches are replayed as pending under their producer id
+ * (replayTxn); COMMIT/ABORT markers end them (replayMarker), in log order. Transactions without a
+ * marker yet stay pending: the transaction coordinator completes them later. Other control
+ * records are skipped. Returns the number of records replayed (markers not counted).
  */
 export async function loadOffsetsTopic(
   coordinator: GroupCoordinator,
@@ -122,31 +185,38 @@ export async function loadOffsetsTopic(
   numPartitions: number,
 ): Promise<number> {
   let replayed = 0;
-  for (let partition = 0; partition < numPartitions; partition++) {
-    const p = replicaManager.get(GROUP_METADATA_TOPIC_NAME, partition);
-    if (!p) continue;
-    let offset = p.log.logStartOffset;
-    const end = p.log.highWatermark;
-    while (offset < end) {
-      const read = await p.log.read(offset, LOAD_READ_BYTES);
-      if (read.sizeInBytes === 0) break;
-      const { batches } = decodeRecordSet(concatRecords(read), {
-        maxUncompressedBytes: LOAD_MAX_UNCOMPRESSED_BYTES,
-      });
-      if (batches.length === 0) break;
-      for (const b of batches) {
-        if (b.lastOffset < offset) continue;
-        if (b.magic !== 2 || !b.header.isControl) {
-          for (const rec of b.records) {
-            if (b.baseOffset + BigInt(rec.offsetDelta) < offset || rec.key === null) continue;
-            coordinator.replay(partition, rec.key, rec.value);
-            replayed++;
-          }
-        }
-        offset = b.lastOffset + 1n;
-      }
+  await readInternalTopic(replicaManager, GROUP_METADATA_TOPIC_NAME, numPartitions, (partition, b, from) => {
+    if (b.magic === 2 && b.header.isControl) {
+      replayControlBatch(coordinator, partition, b.header.producerId, b.records);
+      return;
     }
-  }
+    const txnProducer = b.magic === 2 && b.header.isTransactional ? b.header.producerId : null;
+    for (const rec of b.records) {
+      if (b.baseOffset + BigInt(rec.offsetDelta) < from || rec.key === null) continue;
+      if (txnProducer === null) coordinator.replay(partition, rec.key, rec.value);
+      else coordinator.replayTxn(partition, txnProducer, rec.key, rec.value);
+      replayed++;
+    }
+  });
   coordinator.startup();
   return replayed;
+}
+
+/** A control batch: a COMMIT/ABORT marker ends the producer's transaction; anything else is skipped. */
+function replayControlBatch(
+  coordinator: GroupCoordinator,
+  partition: number,
+  producerId: bigint,
+  records: readonly KafkaRecord[],
+): void {
+  // An empty control batch: the cleaner removed the marker once its transaction was gone.
+  const rec = records[0];
+  if (!rec) return;
+  let marker: { commit: boolean };
+  try {
+    marker = decodeEndTxnMarker(rec);
+  } catch {
+    return; // not a transaction marker
+  }
+  coordinator.replayMarker(partition, producerId, marker.commit);
 }

@@ -9,9 +9,14 @@
 // every timer goes through CoordinatorTime. Requests are answered with the generated response
 // objects of the request's version.
 //
-// Lifecycle: construct, replay() every record of every partition in log order, startup(), serve,
+// Lifecycle: construct, replay() every record of every partition in log order (replayTxn() for the
+// records of transactional batches, replayMarker() for COMMIT/ABORT markers), startup(), serve,
 // shutdown(). Before startup() requests get COORDINATOR_LOAD_IN_PROGRESS (as Kafka while loading);
 // after shutdown() NOT_COORDINATOR.
+//
+// Transactional offset commits (TxnOffsetCommit, exactly-once) are written as transactional batches
+// of the producer and stay pending (txn-offsets.ts) until the broker has durably written the
+// transaction's marker to the group's __consumer_offsets partition and calls completeTransaction().
 //
 // Where Kafka would apply a state change before its record is durable and undo it on failure, this
 // coordinator applies it when the append resolves (offsets, assignments, deletions), so memory is
@@ -38,6 +43,8 @@ import type { OffsetFetchRequest } from '../../protocol/generated/messages/Offse
 import type { OffsetFetchResponse } from '../../protocol/generated/messages/OffsetFetchResponse.js';
 import type { SyncGroupRequest } from '../../protocol/generated/messages/SyncGroupRequest.js';
 import type { SyncGroupResponse } from '../../protocol/generated/messages/SyncGroupResponse.js';
+import type { TxnOffsetCommitRequest } from '../../protocol/generated/messages/TxnOffsetCommitRequest.js';
+import type { TxnOffsetCommitResponse } from '../../protocol/generated/messages/TxnOffsetCommitResponse.js';
 import { EMPTY_BYTES } from '../../protocol/message.js';
 import {
   ClassicGroup,
@@ -58,10 +65,17 @@ import {
   parseRecordKey,
 } from './records.js';
 import { toJoinGroupResponse, toSyncGroupResponse } from './responses.js';
-import { appendErrorCode, appendErrorToResponseError, type GroupStore, type OffsetsRecord } from './store.js';
+import {
+  appendErrorCode,
+  appendErrorToResponseError,
+  type GroupStore,
+  type OffsetsRecord,
+  type TxnAppendOptions,
+} from './store.js';
 import type { CoordinatorTime } from './time.js';
+import { PendingTxnOffsets } from './txn-offsets.js';
 
-export { type GroupStore, GroupStoreError, type OffsetsRecord } from './store.js';
+export { type GroupStore, GroupStoreError, type OffsetsRecord, type TxnAppendOptions } from './store.js';
 
 export interface TopicLookup {
   partitionExists(topic: string, partition: number): boolean;
@@ -140,6 +154,10 @@ export class GroupCoordinator {
   private readonly logger: CoordinatorLogger;
   private readonly groups = new Map<string, ClassicGroup>();
   private readonly offsets: OffsetMetadataManager;
+  /** Offsets of open transactions (TxnOffsetCommit), until their marker. */
+  private readonly txnOffsets = new PendingTxnOffsets();
+  /** completeTransaction() calls that came while loading: applied by startup(), after the replay. */
+  private deferredTxnCompletions: Array<{ partition: number; producerId: bigint; commit: boolean }> = [];
   private lifecycle: 'loading' | 'active' | 'shutdown' = 'loading';
   /** Sequence number of the last write issued (or record replayed): the log order of writes. */
   private writeSeq = 0;
@@ -165,7 +183,8 @@ export class GroupCoordinator {
       group: (groupId) => this.groups.get(groupId),
       createGroup: (groupId) => this.createGroup(groupId),
       rescheduleHeartbeat: (group, member) => this.rescheduleHeartbeat(group, member),
-      append: (groupId, records) => this.append(groupId, records),
+      append: (groupId, records, txn) => this.append(groupId, records, txn),
+      txnOffsets: this.txnOffsets,
       nextWriteSeq: () => ++this.writeSeq,
     });
   }
@@ -199,9 +218,39 @@ export class GroupCoordinator {
     }
   }
 
+  /**
+   * Replays one record of a TRANSACTIONAL batch of producer `producerId` at load, in log order: an
+   * offset commit becomes pending until the producer's marker (replayMarker) is replayed; if none
+   * follows, the transaction is still open and completeTransaction() ends it later. A tombstone (or
+   * any other record) is replayed as in a non-transactional batch, as Kafka does.
+   */
+  replayTxn(partition: number, producerId: bigint, key: Buffer, value: Buffer | null): void {
+    try {
+      const parsed = parseRecordKey(key);
+      if (parsed.type !== 'offset' || value === null) {
+        this.replay(partition, key, value);
+        return;
+      }
+      const offset = parseOffsetCommitValue(value);
+      const seq = ++this.writeSeq;
+      // As Kafka, the group exists once an offset is committed for it (a simple group if need be).
+      if (!this.groups.has(parsed.group)) this.createGroup(parsed.group);
+      this.txnOffsets.add(producerId, parsed.group, parsed.topic, parsed.partition, { ...offset, seq });
+    } catch (e) {
+      this.logger.warn({ partition, err: String(e) }, 'skipping unreadable __consumer_offsets record');
+    }
+  }
+
+  /** Replays a COMMIT/ABORT marker of producer `producerId` found in __consumer_offsets `partition`. */
+  replayMarker(partition: number, producerId: bigint, commit: boolean): void {
+    this.endTransaction(partition, producerId, commit);
+  }
+
   private replayOffset(groupId: string, topic: string, partition: number, value: Buffer | null): void {
     const seq = ++this.writeSeq;
     if (value === null) {
+      // The tombstone also drops pending transactional offsets written before it (Kafka's replay).
+      this.txnOffsets.remove(groupId, topic, partition, seq);
       const group = this.groups.get(groupId);
       if (!group) return;
       group.offsets.remove(topic, partition, seq);
@@ -210,7 +259,8 @@ export class GroupCoordinator {
         group.is('Empty') &&
         group.generationId === 0 &&
         group.protocolType === null &&
-        group.offsets.isEmpty
+        group.offsets.isEmpty &&
+        !this.txnOffsets.hasOpenTransactions(groupId)
       ) {
         this.groups.delete(groupId);
       }
@@ -274,6 +324,9 @@ export class GroupCoordinator {
   startup(): void {
     if (this.lifecycle !== 'loading') return;
     this.lifecycle = 'active';
+    // Markers written while the log was being replayed come after everything replayed.
+    for (const d of this.deferredTxnCompletions) this.endTransaction(d.partition, d.producerId, d.commit);
+    this.deferredTxnCompletions = [];
     for (const group of this.groups.values()) {
       if (group.size > this.config.groupMaxSize) {
         // Rebalancing lets the consumers commit offsets; the ones that do not fit are removed.
@@ -1070,6 +1123,54 @@ export class GroupCoordinator {
     return this.offsets.fetchOffsets(req, version, this.unavailableError());
   }
 
+  /**
+   * TxnOffsetCommit v0-4 (the handler has checked nothing but the request's shape). The offsets are
+   * written as one transactional batch of (producerId, producerEpoch) to the group's
+   * __consumer_offsets partition and answered once durable; they become visible to OffsetFetch only
+   * when completeTransaction() commits them.
+   */
+  txnCommitOffsets(req: TxnOffsetCommitRequest, version: number): Promise<TxnOffsetCommitResponse> {
+    return this.offsets.txnCommitOffsets(req, version, this.unavailableError());
+  }
+
+  /**
+   * The transaction of `producerId` ended: its COMMIT (or ABORT) marker is durable in
+   * __consumer_offsets partition `offsetsPartition` (Kafka's onTransactionCompleted). A commit
+   * moves the producer's pending offsets of that partition's groups to their committed offsets,
+   * except where an offset written later in the log (a non-transactional commit after the
+   * transactional one) is already there; an abort drops them. Call it in marker (log) order.
+   * While the coordinator is loading, it takes effect at startup() (after the replay, which stops
+   * before the marker).
+   */
+  completeTransaction(offsetsPartition: number, producerId: bigint, commit: boolean): void {
+    if (this.lifecycle === 'shutdown') return;
+    if (this.lifecycle === 'loading') {
+      this.deferredTxnCompletions.push({ partition: offsetsPartition, producerId, commit });
+      return;
+    }
+    this.endTransaction(offsetsPartition, producerId, commit);
+  }
+
+  /** Pending transactional offsets of the group for this partition exist (tests, admin). */
+  hasPendingTxnOffsets(groupId: string, topic: string, partition: number): boolean {
+    return this.txnOffsets.has(groupId, topic, partition);
+  }
+
+  private endTransaction(offsetsPartition: number, producerId: bigint, commit: boolean): void {
+    const ended = this.txnOffsets.complete(
+      producerId,
+      (groupId) => this.partitionFor(groupId) === offsetsPartition,
+    );
+    if (!commit) return;
+    for (const e of ended) {
+      // The group may have been deleted meanwhile (its tombstones would have dropped these
+      // offsets): as Kafka's replay, offsets imply a (simple) group.
+      const group = this.groups.get(e.groupId) ?? this.createGroup(e.groupId);
+      // put() keeps an offset with a later sequence number: Kafka's "most recent record offset wins".
+      group.offsets.put(e.topic, e.partition, e.offset, e.offset.seq);
+    }
+  }
+
   deleteOffsets(req: OffsetDeleteRequest, _version: number): Promise<OffsetDeleteResponse> {
     return this.offsets.deleteOffsets(req, this.unavailableError());
   }
@@ -1184,7 +1285,8 @@ export class GroupCoordinator {
     const group = this.groups.get(groupId);
     if (!group || group.is('Dead')) return ErrorCode.GROUP_ID_NOT_FOUND;
     if (!group.is('Empty')) return ErrorCode.NON_EMPTY_GROUP;
-    const errorCode = await this.removeGroup(group, group.offsets.keys());
+    // Pending transactional offsets do not prevent the deletion (Kafka): they get tombstones too.
+    const errorCode = await this.removeGroup(group, this.offsets.allOffsetKeys(group));
     return errorCode === ErrorCode.NONE ? ErrorCode.NONE : appendErrorToResponseError(errorCode);
   }
 
@@ -1265,9 +1367,9 @@ export class GroupCoordinator {
 
   /** Appends to the group's __consumer_offsets partition. Resolves with NONE or the append's error
    *  code; never rejects. The store is called synchronously, so appends reach it in issue order. */
-  private async append(groupId: string, records: OffsetsRecord[]): Promise<number> {
+  private async append(groupId: string, records: OffsetsRecord[], txn?: TxnAppendOptions): Promise<number> {
     try {
-      await this.store.append(this.partitionFor(groupId), records);
+      await this.store.append(this.partitionFor(groupId), records, txn);
       return ErrorCode.NONE;
     } catch (e) {
       const errorCode = appendErrorCode(e);

@@ -620,8 +620,17 @@ export class ClassicGroup {
     return this.members.has(memberId) ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID;
   }
 
-  /** Kafka's ClassicGroup.validateOffsetCommit (non-transactional). */
-  validateOffsetCommit(memberId: string, groupInstanceId: string | null, generationId: number): number {
+  /**
+   * Kafka's ClassicGroup.validateOffsetCommit. A transactional commit (TxnOffsetCommit) without
+   * member id and generation (v0-2 have neither) is accepted whatever the group's state, and the
+   * group state is not enforced for it (no REBALANCE_IN_PROGRESS).
+   */
+  validateOffsetCommit(
+    memberId: string,
+    groupInstanceId: string | null,
+    generationId: number,
+    transactional = false,
+  ): number {
     if (this.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     // generation -1: the admin client or a consumer without group management; allowed while Empty.
     if (generationId < 0 && this.is('Empty')) return ErrorCode.NONE;
@@ -629,12 +638,12 @@ export class ClassicGroup {
       const err = this.validateMember(memberId, groupInstanceId);
       if (err !== ErrorCode.NONE) return err;
       if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION;
-    } else if (!this.is('Empty')) {
+    } else if (!transactional && !this.is('Empty')) {
       // No member id and no generation (OffsetCommit v0): only an Empty group accepts it.
       return ErrorCode.UNKNOWN_MEMBER_ID;
     }
     // The member has its new generation from JoinGroup but no assignment yet.
-    if (this.is('CompletingRebalance')) return ErrorCode.REBALANCE_IN_PROGRESS;
+    if (!transactional && this.is('CompletingRebalance')) return ErrorCode.REBALANCE_IN_PROGRESS;
     return ErrorCode.NONE;
   }
 

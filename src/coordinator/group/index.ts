@@ -7,6 +7,7 @@
 //   records.ts      __consumer_offsets record keys and values (read and write)
 //   responses.ts    JoinGroup / SyncGroup responses shaped for a request version
 //   store.ts        GroupStore (the broker's durable append), append error translation
+//   txn-offsets.ts  PendingTxnOffsets: offsets of open transactions (TxnOffsetCommit)
 //   time.ts         CoordinatorTime (clock and timers), the system implementation
 
 export {
@@ -26,5 +27,5 @@ export {
   parseOffsetCommitValue,
   parseRecordKey,
 } from './records.js';
-export { type GroupStore, GroupStoreError, type OffsetsRecord } from './store.js';
+export { type GroupStore, GroupStoreError, type OffsetsRecord, type TxnAppendOptions } from './store.js';
 export { type CoordinatorTime, SYSTEM_COORDINATOR_TIME } from './time.js';

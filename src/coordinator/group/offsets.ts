@@ -1,10 +1,14 @@
 // OffsetMetadataManager: committed offsets of classic groups (Kafka's OffsetMetadataManager):
-// OffsetCommit, OffsetFetch, OffsetDelete, which offsets expire, and offset tombstones.
+// OffsetCommit, TxnOffsetCommit, OffsetFetch, OffsetDelete, which offsets expire, and offset
+// tombstones.
 //
 // The offsets live in each ClassicGroup (GroupOffsets). A commit is written to __consumer_offsets
 // first and becomes visible to OffsetFetch only when the append is durable; a deletion removes
-// offsets only once its tombstones are durable. Group membership (and when a group may be
-// deleted) belongs to the coordinator; it hands this class what it needs through OffsetContext.
+// offsets only once its tombstones are durable. A transactional commit (TxnOffsetCommit) is written
+// as a transactional batch of its producer and, once durable, waits in PendingTxnOffsets for its
+// transaction's marker (txn-offsets.ts); tombstones and expiry take those pending offsets into
+// account as Kafka does. Group membership (and when a group may be deleted) belongs to the
+// coordinator; it hands this class what it needs through OffsetContext.
 
 import { ErrorCode } from '../../protocol/errors.js';
 import type { OffsetCommitRequest } from '../../protocol/generated/messages/OffsetCommitRequest.js';
@@ -13,10 +17,13 @@ import type { OffsetDeleteRequest } from '../../protocol/generated/messages/Offs
 import { OffsetDeleteResponse } from '../../protocol/generated/messages/OffsetDeleteResponse.js';
 import type { OffsetFetchRequest } from '../../protocol/generated/messages/OffsetFetchRequest.js';
 import { OffsetFetchResponse } from '../../protocol/generated/messages/OffsetFetchResponse.js';
+import type { TxnOffsetCommitRequest } from '../../protocol/generated/messages/TxnOffsetCommitRequest.js';
+import { TxnOffsetCommitResponse } from '../../protocol/generated/messages/TxnOffsetCommitResponse.js';
 import type { ClassicGroup, ClassicGroupMember } from './group.js';
 import { groupMetadataKey, type OffsetAndMetadata, offsetCommitKey, offsetCommitValue } from './records.js';
-import { appendErrorToResponseError, type OffsetsRecord } from './store.js';
+import { appendErrorToResponseError, type OffsetsRecord, type TxnAppendOptions } from './store.js';
 import type { CoordinatorTime } from './time.js';
+import type { PendingTxnOffsets } from './txn-offsets.js';
 
 /** OffsetFetch's answer for a partition without a committed offset. */
 const INVALID_OFFSET = -1n;
@@ -36,8 +43,11 @@ export interface OffsetContext {
   /** Creates an Empty group without protocol type (a "simple" group: offsets without membership). */
   createGroup(groupId: string): ClassicGroup;
   rescheduleHeartbeat(group: ClassicGroup, member: ClassicGroupMember): void;
-  /** Appends to the group's __consumer_offsets partition; resolves with NONE or the append's error code. */
-  append(groupId: string, records: OffsetsRecord[]): Promise<number>;
+  /** Appends to the group's __consumer_offsets partition (a transactional batch with `txn`);
+   *  resolves with NONE or the append's error code. */
+  append(groupId: string, records: OffsetsRecord[], txn?: TxnAppendOptions): Promise<number>;
+  /** The offsets of open transactions, every group of this coordinator. */
+  readonly txnOffsets: PendingTxnOffsets;
   /** The next write sequence number (issue order = log order). */
   nextWriteSeq(): number;
 }
@@ -171,6 +181,124 @@ export class OffsetMetadataManager {
     return errorCode;
   }
 
+  /**
+   * TxnOffsetCommit (Kafka's commitTransactionalOffset with the request handler's topic check).
+   * Partitions of unknown topics get UNKNOWN_TOPIC_OR_PARTITION; a group-level error goes on every
+   * other partition. A group that does not exist is created (a simple group) for generation -1,
+   * else ILLEGAL_GENERATION. Member, instance and generation are checked when given (v3+); the
+   * group's state is not (no REBALANCE_IN_PROGRESS). The offsets are written as one transactional
+   * batch of the producer; once durable they are pending until the transaction ends.
+   */
+  async txnCommitOffsets(
+    req: TxnOffsetCommitRequest,
+    version: number,
+    unavailableError: number,
+  ): Promise<TxnOffsetCommitResponse> {
+    const resp = TxnOffsetCommitResponse.default();
+    const entries: Array<{
+      topic: string;
+      partition: TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition;
+      out: TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition;
+    }> = [];
+    for (const t of req.topics) {
+      const partitions: TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition[] = [];
+      resp.topics.push({ name: t.name, partitions });
+      for (const p of t.partitions) {
+        const out = { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE };
+        partitions.push(out);
+        entries.push({ topic: t.name, partition: p, out });
+      }
+    }
+    // Kafka's request handler answers partitions of unknown topics before asking the coordinator.
+    const known = entries.filter((e) => {
+      if (this.ctx.partitionExists(e.topic, e.partition.partitionIndex)) return true;
+      e.out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      return false;
+    });
+    if (known.length === 0) return resp;
+    const failAll = (errorCode: number): TxnOffsetCommitResponse => {
+      // v0-1 clients (0.11 to 2.0) may crash on COORDINATOR_LOAD_IN_PROGRESS (KAFKA-7296).
+      const code =
+        version < 2 && errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS
+          ? ErrorCode.COORDINATOR_NOT_AVAILABLE
+          : errorCode;
+      for (const e of known) e.out.errorCode = code;
+      return resp;
+    };
+    if (unavailableError !== ErrorCode.NONE) return failAll(unavailableError);
+    if (req.groupId === '') return failAll(ErrorCode.INVALID_GROUP_ID);
+
+    let group = this.ctx.group(req.groupId);
+    if (!group) {
+      // Generation -1 (always so before v3): a producer committing for a "simple" group.
+      if (req.generationId < 0) group = this.ctx.createGroup(req.groupId);
+      else return failAll(ErrorCode.ILLEGAL_GENERATION);
+    }
+    const validation = group.validateOffsetCommit(req.memberId, req.groupInstanceId, req.generationId, true);
+    if (validation !== ErrorCode.NONE) return failAll(validation);
+
+    const nowMs = this.ctx.time.now();
+    const toWrite: Array<{ topic: string; partition: number; offset: OffsetAndMetadata }> = [];
+    for (const e of known) {
+      const metadata = e.partition.committedMetadata;
+      if (metadata !== null && metadata.length > this.ctx.offsetMetadataMaxBytes) {
+        e.out.errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+        continue;
+      }
+      toWrite.push({
+        topic: e.topic,
+        partition: e.partition.partitionIndex,
+        offset: {
+          offset: e.partition.committedOffset,
+          leaderEpoch: e.partition.committedLeaderEpoch,
+          metadata: metadata ?? '',
+          commitTimestampMs: nowMs,
+          expireTimestampMs: null,
+        },
+      });
+    }
+    if (toWrite.length === 0) return resp;
+
+    const errorCode = await this.writeTxnCommits(group, toWrite, {
+      producerId: req.producerId,
+      producerEpoch: req.producerEpoch,
+    });
+    if (errorCode !== ErrorCode.NONE) return failAll(appendErrorToResponseError(errorCode));
+    return resp;
+  }
+
+  /**
+   * Writes transactional commit records as one batch of the producer. Once durable (and unless a
+   * tombstone written after them completed meanwhile) the offsets are pending under the producer
+   * id until its transaction's marker. Resolves with the append's error code.
+   */
+  private async writeTxnCommits(
+    group: ClassicGroup,
+    commits: Array<{ topic: string; partition: number; offset: OffsetAndMetadata }>,
+    txn: TxnAppendOptions,
+  ): Promise<number> {
+    const seq = this.ctx.nextWriteSeq();
+    for (const c of commits) group.offsets.addPending(c.topic, c.partition, seq);
+    const write = this.ctx.append(
+      group.groupId,
+      commits.map((c) => ({
+        key: offsetCommitKey(group.groupId, c.topic, c.partition),
+        value: offsetCommitValue(c.offset),
+      })),
+      txn,
+    );
+    group.pendingCommitWrites.add(write);
+    const errorCode = await write;
+    group.pendingCommitWrites.delete(write);
+    for (const c of commits) {
+      const stillWanted = group.offsets.completePending(c.topic, c.partition, seq);
+      if (stillWanted && errorCode === ErrorCode.NONE) {
+        this.ctx.txnOffsets.add(txn.producerId, group.groupId, c.topic, c.partition, { ...c.offset, seq });
+      }
+    }
+    return errorCode;
+  }
+
   async fetchOffsets(
     req: OffsetFetchRequest,
     version: number,
@@ -206,7 +334,10 @@ export class OffsetMetadataManager {
    * One group's offsets. A group that does not exist has no offsets: requested partitions get
    * offset -1 and metadata "", a request for all offsets gets none, and there is no error (Kafka
    * never answers GROUP_ID_NOT_FOUND here). With require_stable, the answer waits until the group's
-   * commits in flight are durable (Kafka 4's coordinator runs such a fetch as a write operation).
+   * commits in flight are durable (Kafka 4's coordinator runs such a fetch as a write operation),
+   * and a partition with a pending transactional offset is answered UNSTABLE_OFFSET_COMMIT (the
+   * consumer retries until the transaction ends). Without it, such a partition gets its last
+   * committed offset.
    */
   private async fetchGroup(
     groupId: string,
@@ -229,12 +360,17 @@ export class OffsetMetadataManager {
     }
     const found = this.ctx.group(groupId);
     const group = found && !found.is('Dead') ? found : undefined;
-    if (topics === null) return { errorCode: ErrorCode.NONE, topics: group ? allOffsets(group) : [] };
+    const unstable = (topic: string, partition: number) =>
+      requireStable && this.ctx.txnOffsets.has(groupId, topic, partition);
+    if (topics === null) {
+      return { errorCode: ErrorCode.NONE, topics: group ? allOffsets(group, unstable) : [] };
+    }
     return {
       errorCode: ErrorCode.NONE,
       topics: topics.map((t) => ({
         name: t.name,
         partitions: t.partitionIndexes.map((p) => {
+          if (unstable(t.name, p)) return noOffset(p, ErrorCode.UNSTABLE_OFFSET_COMMIT);
           const o = group?.offsets.get(t.name, p);
           return o ? fetchedOffset(p, o) : noOffset(p, ErrorCode.NONE);
         }),
@@ -259,7 +395,7 @@ export class OffsetMetadataManager {
         if (!this.ctx.partitionExists(t.name, partitionIndex))
           errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         else if (group.isSubscribedToTopic(t.name)) errorCode = ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC;
-        else if (hasOffset(group, t.name, partitionIndex)) toDelete.push([t.name, partitionIndex]);
+        else if (this.hasOffset(group, t.name, partitionIndex)) toDelete.push([t.name, partitionIndex]);
         partitions.push({ partitionIndex, errorCode });
       }
     }
@@ -283,18 +419,21 @@ export class OffsetMetadataManager {
 
   /**
    * The offsets of `group` that have expired at `nowMs`, and whether every offset of the group has
-   * (so an Empty group may then be deleted). Offsets of subscribed topics and offsets with a commit
-   * in flight are kept.
+   * (so an Empty group may then be deleted). Offsets of subscribed topics, offsets with a commit
+   * in flight and offsets with a pending transactional commit are kept; a group with an open
+   * transaction is never all expired (Kafka keeps it until the transaction ends).
    */
   expiredOffsets(group: ClassicGroup, nowMs: number): { expired: TopicPartition[]; allExpired: boolean } {
     const base = group.offsetExpirationCondition();
     if (base === null) return { expired: [], allExpired: false };
     const expired: TopicPartition[] = [];
-    let allExpired = !group.offsets.hasPending;
+    const txn = this.ctx.txnOffsets;
+    let allExpired = !group.offsets.hasPending && !txn.hasOpenTransactions(group.groupId);
     for (const [topic, partition, o] of group.offsets.entries()) {
       const keep =
         group.isSubscribedToTopic(topic) ||
         group.offsets.hasPendingFor(topic, partition) ||
+        txn.has(group.groupId, topic, partition) ||
         !isOffsetExpired(o, base(o), nowMs, this.ctx.offsetsRetentionMs);
       if (keep) allExpired = false;
       else expired.push([topic, partition]);
@@ -302,15 +441,38 @@ export class OffsetMetadataManager {
     return { expired, allExpired };
   }
 
-  /** Offsets (committed or in flight) of the group for any of `topics`. */
+  /** Offsets (committed, in flight or pending in a transaction) of the group for any of `topics`. */
   offsetsOfTopics(group: ClassicGroup, topics: ReadonlySet<string>): TopicPartition[] {
-    return group.offsets.keys().filter(([topic]) => topics.has(topic));
+    return this.allOffsetKeys(group).filter(([topic]) => topics.has(topic));
+  }
+
+  /** Every partition of the group with an offset: committed, in flight, or pending in a
+   *  transaction (what DeleteGroups writes tombstones for, as Kafka's deleteAllOffsets). */
+  allOffsetKeys(group: ClassicGroup): TopicPartition[] {
+    const keys = group.offsets.keys();
+    const pending = this.ctx.txnOffsets.partitionsOf(group.groupId);
+    if (pending.length === 0) return keys;
+    const seen = new Set(keys.map(([topic, partition]) => `${partition}:${topic}`));
+    for (const [topic, partition] of pending) {
+      if (!seen.has(`${partition}:${topic}`)) keys.push([topic, partition]);
+    }
+    return keys;
+  }
+
+  /** Kafka's OffsetDelete rule: a tombstone is written for a committed offset, a commit in flight,
+   *  or a pending transactional offset. */
+  private hasOffset(group: ClassicGroup, topic: string, partition: number): boolean {
+    return (
+      group.offsets.get(topic, partition) !== undefined ||
+      group.offsets.hasPendingFor(topic, partition) ||
+      this.ctx.txnOffsets.has(group.groupId, topic, partition)
+    );
   }
 
   /**
    * Writes tombstones for `offsets` (and for the group itself when `groupTombstone`); once durable
-   * the offsets go from memory (commits issued after the tombstones stay). Resolves with the
-   * append's error code.
+   * the offsets go from memory, pending transactional ones included (commits issued after the
+   * tombstones stay). Resolves with the append's error code.
    */
   async writeTombstones(
     group: ClassicGroup,
@@ -326,14 +488,13 @@ export class OffsetMetadataManager {
     const seq = this.ctx.nextWriteSeq();
     const errorCode = await this.ctx.append(group.groupId, records);
     if (errorCode === ErrorCode.NONE) {
-      for (const [topic, partition] of offsets) group.offsets.remove(topic, partition, seq);
+      for (const [topic, partition] of offsets) {
+        group.offsets.remove(topic, partition, seq);
+        this.ctx.txnOffsets.remove(group.groupId, topic, partition, seq);
+      }
     }
     return errorCode;
   }
-}
-
-function hasOffset(group: ClassicGroup, topic: string, partition: number): boolean {
-  return group.offsets.get(topic, partition) !== undefined || group.offsets.hasPendingFor(topic, partition);
 }
 
 /** An offset with an explicit expire timestamp (OffsetCommit v2-v4) expires then; others after the
@@ -368,7 +529,12 @@ function fetchedOffset(partitionIndex: number, o: OffsetAndMetadata): FetchedPar
   };
 }
 
-function allOffsets(group: ClassicGroup): FetchedGroup['topics'] {
+/** Every committed offset of the group; `unstable` partitions (require_stable and a pending
+ *  transactional offset) are answered UNSTABLE_OFFSET_COMMIT instead. */
+function allOffsets(
+  group: ClassicGroup,
+  unstable: (topic: string, partition: number) => boolean,
+): FetchedGroup['topics'] {
   const byTopic = new Map<string, FetchedPartition[]>();
   for (const [topic, partition, o] of group.offsets.entries()) {
     let partitions = byTopic.get(topic);
@@ -376,7 +542,11 @@ function allOffsets(group: ClassicGroup): FetchedGroup['topics'] {
       partitions = [];
       byTopic.set(topic, partitions);
     }
-    partitions.push(fetchedOffset(partition, o));
+    partitions.push(
+      unstable(topic, partition)
+        ? noOffset(partition, ErrorCode.UNSTABLE_OFFSET_COMMIT)
+        : fetchedOffset(partition, o),
+    );
   }
   return [...byTopic].map(([name, partitions]) => ({ name, partitions }));
 }

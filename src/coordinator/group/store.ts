@@ -13,10 +13,23 @@ export interface OffsetsRecord {
   value: Buffer | null;
 }
 
+/** The producer of a transactional offset commit (TxnOffsetCommit). */
+export interface TxnAppendOptions {
+  producerId: bigint;
+  producerEpoch: number;
+}
+
 export interface GroupStore {
-  /** Appends records to __consumer_offsets partition `partition` with the durability of an acks=all
-   *  produce; resolves when durable. Rejects with a GroupStoreError carrying a Kafka error code. */
-  append(partition: number, records: OffsetsRecord[]): Promise<void>;
+  /**
+   * Appends records to __consumer_offsets partition `partition` with the durability of an acks=all
+   * produce; resolves when durable. Rejects with a GroupStoreError carrying a Kafka error code.
+   *
+   * With `txn` the records are one TRANSACTIONAL batch of that producer (never merged with other
+   * writes): in the partition's producer state it opens (or continues) the producer's transaction,
+   * which the transaction coordinator's COMMIT/ABORT marker later ends. An epoch older than the
+   * producer's last one on the partition fails with INVALID_PRODUCER_EPOCH.
+   */
+  append(partition: number, records: OffsetsRecord[], txn?: TxnAppendOptions): Promise<void>;
 }
 
 /** A failed append, with the Kafka error code the log gave (e.g. MESSAGE_TOO_LARGE). */

@@ -9,6 +9,7 @@ import {
   type GroupStore,
   GroupStoreError,
   type OffsetsRecord,
+  type TxnAppendOptions,
 } from '../../../src/coordinator/group/index.js';
 import { ErrorCode } from '../../../src/protocol/errors.js';
 import { ConsumerProtocolSubscription } from '../../../src/protocol/generated/messages/ConsumerProtocolSubscription.js';
@@ -24,6 +25,8 @@ import { OffsetFetchRequest } from '../../../src/protocol/generated/messages/Off
 import type { OffsetFetchResponse } from '../../../src/protocol/generated/messages/OffsetFetchResponse.js';
 import { SyncGroupRequest } from '../../../src/protocol/generated/messages/SyncGroupRequest.js';
 import type { SyncGroupResponse } from '../../../src/protocol/generated/messages/SyncGroupResponse.js';
+import { TxnOffsetCommitRequest } from '../../../src/protocol/generated/messages/TxnOffsetCommitRequest.js';
+import type { TxnOffsetCommitResponse } from '../../../src/protocol/generated/messages/TxnOffsetCommitResponse.js';
 
 export const DEFAULT_CONFIG: GroupCoordinatorConfig = {
   numPartitions: 50,
@@ -71,6 +74,13 @@ export class FakeTime implements CoordinatorTime {
     this.nowMs = target;
   }
 
+  /** When the next timer is due, or null. */
+  nextTimerAt(): number | null {
+    let at: number | null = null;
+    for (const t of this.timers) if (!t.cancelled && (at === null || t.at < at)) at = t.at;
+    return at;
+  }
+
   get pendingTimers(): number {
     return this.timers.filter((t) => !t.cancelled).length;
   }
@@ -78,6 +88,11 @@ export class FakeTime implements CoordinatorTime {
 
 export interface StoredRecord extends OffsetsRecord {
   partition: number;
+  /** The producer of a transactional batch (TxnOffsetCommit), or of a marker. */
+  producerId?: bigint;
+  producerEpoch?: number;
+  /** A COMMIT/ABORT marker (key and value empty). */
+  marker?: 'commit' | 'abort';
 }
 
 /**
@@ -114,7 +129,22 @@ export class MemoryStore implements GroupStore {
     return this.held.length;
   }
 
-  append(partition: number, records: OffsetsRecord[]): Promise<void> {
+  /** Appends made with transactional options, in order. */
+  readonly txnAppends: Array<{ partition: number; txn: TxnAppendOptions; records: number }> = [];
+
+  /** Writes a COMMIT/ABORT marker of `producerId` to `partition` (the broker's marker writer). */
+  marker(partition: number, producerId: bigint, commit: boolean): void {
+    const empty = Buffer.alloc(0);
+    this.records.push({
+      partition,
+      key: empty,
+      value: empty,
+      producerId,
+      marker: commit ? 'commit' : 'abort',
+    });
+  }
+
+  append(partition: number, records: OffsetsRecord[], txn?: TxnAppendOptions): Promise<void> {
     this.appends++;
     const failure = this.failures.shift();
     if (failure !== undefined) return Promise.reject(new GroupStoreError(failure, 'injected failure'));
@@ -124,7 +154,20 @@ export class MemoryStore implements GroupStore {
         return Promise.reject(new GroupStoreError(ErrorCode.MESSAGE_TOO_LARGE, `record of ${size} bytes`));
       }
     }
-    for (const r of records) this.records.push({ partition, key: r.key, value: r.value });
+    if (txn) {
+      this.txnAppends.push({ partition, txn, records: records.length });
+      for (const r of records) {
+        this.records.push({
+          partition,
+          key: r.key,
+          value: r.value,
+          producerId: txn.producerId,
+          producerEpoch: txn.producerEpoch,
+        });
+      }
+    } else {
+      for (const r of records) this.records.push({ partition, key: r.key, value: r.value });
+    }
     if (!this.holding) return Promise.resolve();
     return new Promise((resolve) => this.held.push(resolve));
   }
@@ -222,7 +265,11 @@ export class Harness {
   reload(): Harness {
     this.coordinator.shutdown();
     const h = new Harness(this.config, { time: this.time, store: this.store });
-    for (const r of this.store.records) h.coordinator.replay(r.partition, r.key, r.value);
+    for (const r of this.store.records) {
+      if (r.marker) h.coordinator.replayMarker(r.partition, r.producerId!, r.marker === 'commit');
+      else if (r.producerId !== undefined) h.coordinator.replayTxn(r.partition, r.producerId, r.key, r.value);
+      else h.coordinator.replay(r.partition, r.key, r.value);
+    }
     h.coordinator.startup();
     return h;
   }
@@ -357,6 +404,63 @@ export class Harness {
       },
       version,
     );
+  }
+
+  /** TxnOffsetCommit (v3 by default) for producer `producerId` (epoch 0 unless given). */
+  txnCommit(
+    offsets: Array<{
+      topic: string;
+      partition: number;
+      offset: bigint;
+      metadata?: string | null;
+      leaderEpoch?: number;
+    }>,
+    o: {
+      producerId?: bigint;
+      producerEpoch?: number;
+      groupId?: string;
+      memberId?: string;
+      generationId?: number;
+      instanceId?: string | null;
+      version?: number;
+    } = {},
+  ): Promise<TxnOffsetCommitResponse> {
+    const version = o.version ?? 3;
+    const byTopic = new Map<string, TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition[]>();
+    for (const x of offsets) {
+      const list = byTopic.get(x.topic) ?? [];
+      byTopic.set(x.topic, list);
+      list.push({
+        partitionIndex: x.partition,
+        committedOffset: x.offset,
+        committedLeaderEpoch: version >= 2 ? (x.leaderEpoch ?? -1) : -1,
+        committedMetadata: x.metadata === undefined ? '' : x.metadata,
+      });
+    }
+    return this.coordinator.txnCommitOffsets(
+      {
+        ...TxnOffsetCommitRequest.default(),
+        transactionalId: 'txn',
+        groupId: o.groupId ?? 'g',
+        producerId: o.producerId ?? 1000n,
+        producerEpoch: o.producerEpoch ?? 0,
+        generationId: version >= 3 ? (o.generationId ?? -1) : -1,
+        memberId: version >= 3 ? (o.memberId ?? '') : '',
+        groupInstanceId: version >= 3 ? (o.instanceId ?? null) : null,
+        topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
+      },
+      version,
+    );
+  }
+
+  /**
+   * Ends a transaction as the broker does: the marker goes to the group's __consumer_offsets
+   * partition, then the coordinator is told.
+   */
+  endTxn(producerId: bigint, commit: boolean, groupId = 'g'): void {
+    const partition = this.coordinator.partitionFor(groupId);
+    this.store.marker(partition, producerId, commit);
+    this.coordinator.completeTransaction(partition, producerId, commit);
   }
 
   /** OffsetFetch v7 (single group); topics null = all. */
