@@ -34,6 +34,11 @@ export interface ApiHandler<Req = unknown, Resp = unknown, Services = unknown> {
   readonly apiKey: number;
   readonly minVersion: number;
   readonly maxVersion: number;
+  /**
+   * A newer version, still unstable upstream (latestVersionUnstable), served only when the broker
+   * runs with unstable.api.versions.enable=true, as Kafka does.
+   */
+  readonly unstableMaxVersion?: number;
   readonly request: MessageCodec<Req>;
   readonly response: MessageCodec<Resp>;
   handle(
@@ -52,9 +57,17 @@ export function defineHandler<Req, Resp, Services>(
       `${h.request.name}: handler versions ${h.minVersion}-${h.maxVersion} outside ${v.min}-${v.max}`,
     );
   }
-  // A version still being designed upstream is never advertised.
+  // A version still being designed upstream is never advertised by default.
   if (h.request.latestVersionUnstable && h.maxVersion >= v.max) {
     throw new Error(`${h.request.name}: version ${v.max} is unstable upstream and must not be served`);
+  }
+  if (
+    h.unstableMaxVersion !== undefined &&
+    (h.unstableMaxVersion <= h.maxVersion || h.unstableMaxVersion > v.max)
+  ) {
+    throw new Error(
+      `${h.request.name}: unstable version ${h.unstableMaxVersion} outside ${h.maxVersion + 1}-${v.max}`,
+    );
   }
   return h;
 }
@@ -63,9 +76,16 @@ export function defineHandler<Req, Resp, Services>(
 export class ApiRegistry<Services> {
   private readonly byKey = new Map<number, ApiHandler<unknown, unknown, Services>>();
 
+  /** `unstableApiVersionsEnabled`: unstable.api.versions.enable, which also serves unstableMaxVersion. */
+  constructor(private readonly unstableApiVersionsEnabled = false) {}
+
   register<Req, Resp>(h: ApiHandler<Req, Resp, Services>): void {
     if (this.byKey.has(h.apiKey)) throw new Error(`api key ${h.apiKey} registered twice`);
-    this.byKey.set(h.apiKey, h as unknown as ApiHandler<unknown, unknown, Services>);
+    const served =
+      this.unstableApiVersionsEnabled && h.unstableMaxVersion !== undefined
+        ? { ...h, maxVersion: h.unstableMaxVersion }
+        : h;
+    this.byKey.set(h.apiKey, served as unknown as ApiHandler<unknown, unknown, Services>);
   }
 
   get(apiKey: number): ApiHandler<unknown, unknown, Services> | undefined {

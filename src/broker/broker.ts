@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { type Logger, pino } from 'pino';
 import { GroupCoordinator } from '../coordinator/group/coordinator.js';
 import { SYSTEM_COORDINATOR_TIME } from '../coordinator/group/time.js';
+import { TransactionCoordinator } from '../coordinator/transaction/coordinator.js';
 import {
   ProducerIdAllocationError,
   ProducerIdManager,
@@ -24,7 +25,7 @@ import { type Controller, type ControllerResult, endpointsFromListeners } from '
 import type { MetadataChange, MetadataImage } from '../metadata/image.js';
 import { MetadataManager } from '../metadata/manager.js';
 import { FileMetadataLog, metadataLogPath } from '../metadata/metadata-log.js';
-import { GROUP_METADATA_TOPIC_NAME } from '../metadata/topic-name.js';
+import { GROUP_METADATA_TOPIC_NAME, TRANSACTION_STATE_TOPIC_NAME } from '../metadata/topic-name.js';
 import { ErrorCode, errorByCode } from '../protocol/errors.js';
 import type { LogConfig } from '../storage/config.js';
 import { LogManager } from '../storage/log-manager.js';
@@ -36,6 +37,7 @@ import { SocketServer } from './network/socket-server.js';
 import { loadOffsetsTopic, OffsetsTopicStore } from './offsets-topic.js';
 import { ReplicaManager } from './replica-manager.js';
 import type { BrokerServices } from './services.js';
+import { LocalTxnMarkerWriter, loadTransactionTopic, TransactionTopicStore } from './transaction-topic.js';
 
 export interface StartBrokerOptions {
   /** Config values by Kafka name (listeners, log.dirs, ...), as a server.properties would give. */
@@ -145,7 +147,7 @@ export class Broker {
     const dataDir = logDirs[0] ?? resolve('./samsa-data');
     const { clusterId } = loadMetaProperties(dataDir, nodeId);
 
-    const registry = new ApiRegistry<BrokerServices>();
+    const registry = new ApiRegistry<BrokerServices>(config.bool('unstable.api.versions.enable'));
     const services = { config, registry, nodeId, clusterId } as BrokerServices & Record<string, unknown>;
     const listener = parseListener(config.list('listeners')[0] ?? 'PLAINTEXT://127.0.0.1:9092');
     const server = new SocketServer(
@@ -201,7 +203,8 @@ export class Broker {
       });
       broker = new Broker(config, services as BrokerServices, server, advertisedHost, port, log);
       services.runMetadataOp = (op) => broker!.runMetadataOp(op);
-      services.ensureOffsetsTopic = () => broker!.ensureOffsetsTopic();
+      services.ensureOffsetsTopic = () => broker!.ensureInternalTopic(GROUP_METADATA_TOPIC_NAME);
+      services.ensureTransactionTopic = () => broker!.ensureInternalTopic(TRANSACTION_STATE_TOPIC_NAME);
       Object.assign(services, { producerIdManager: newProducerIdManager(services as BrokerServices) });
       await broker.reconcile();
       const groupCoordinator = newGroupCoordinator(config, services as BrokerServices, log);
@@ -211,6 +214,35 @@ export class Broker {
         services.replicaManager as ReplicaManager,
         config.int('offsets.topic.num.partitions'),
       );
+      const txnMarkerWriter = new LocalTxnMarkerWriter(
+        services.replicaManager as ReplicaManager,
+        () => groupCoordinator,
+      );
+      const transactionCoordinator = newTransactionCoordinator(
+        config,
+        services as BrokerServices,
+        groupCoordinator,
+        txnMarkerWriter,
+        log,
+      );
+      Object.assign(services, { transactionCoordinator, txnMarkerWriter });
+      await loadTransactionTopic(
+        transactionCoordinator,
+        services.replicaManager as ReplicaManager,
+        config.int('transaction.state.log.num.partitions'),
+      );
+      transactionCoordinator.startup();
+      if (config.bool('transaction.partition.verification.enable')) {
+        (services.replicaManager as ReplicaManager).transactionVerifier = (
+          id,
+          pid,
+          epoch,
+          topic,
+          partition,
+        ) =>
+          transactionCoordinator.verifyPartitionsInTxn(id, pid, epoch, [{ topic, partition }])[0]
+            ?.errorCode ?? ErrorCode.INVALID_TXN_STATE;
+      }
       registerHandlers(registry);
     } catch (err) {
       await server.close();
@@ -257,25 +289,28 @@ export class Broker {
     }
   }
 
-  private creatingOffsetsTopic: Promise<void> | undefined;
+  private readonly creatingInternalTopics = new Map<string, Promise<void>>();
 
   /**
-   * Creates __consumer_offsets when it does not exist yet, once however many lookups ask at the
-   * same time, and resolves when its partitions are hosted here.
+   * Creates a coordinator's topic (__consumer_offsets, __transaction_state) when it does not exist
+   * yet, once however many lookups ask at the same time, and resolves when its partitions are
+   * hosted here.
    */
-  ensureOffsetsTopic(): Promise<void> {
-    if (this.services.metadata.image.topic(GROUP_METADATA_TOPIC_NAME)) return this.reconciling;
-    this.creatingOffsetsTopic ??= this.runMetadataOp((c) => c.autoCreateTopics([GROUP_METADATA_TOPIC_NAME]))
-      .then((res) => {
-        const code = res.topics[0]?.errorCode ?? ErrorCode.NONE;
-        if (code !== ErrorCode.NONE && code !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-          throw new Error(`creating ${GROUP_METADATA_TOPIC_NAME} failed: ${errorByCode(code).name}`);
-        }
-      })
-      .finally(() => {
-        this.creatingOffsetsTopic = undefined;
-      });
-    return this.creatingOffsetsTopic;
+  ensureInternalTopic(name: string): Promise<void> {
+    if (this.services.metadata.image.topic(name)) return this.reconciling;
+    let creating = this.creatingInternalTopics.get(name);
+    if (!creating) {
+      creating = this.runMetadataOp((c) => c.autoCreateTopics([name]))
+        .then((res) => {
+          const code = res.topics[0]?.errorCode ?? ErrorCode.NONE;
+          if (code !== ErrorCode.NONE && code !== ErrorCode.TOPIC_ALREADY_EXISTS) {
+            throw new Error(`creating ${name} failed: ${errorByCode(code).name}`);
+          }
+        })
+        .finally(() => this.creatingInternalTopics.delete(name));
+      this.creatingInternalTopics.set(name, creating);
+    }
+    return creating;
   }
 
   private topicConfig(topic: string): TopicLogConfig {
@@ -347,6 +382,7 @@ export class Broker {
 
   async stop(): Promise<void> {
     await this.server.close();
+    this.services.transactionCoordinator.shutdown();
     this.services.groupCoordinator.shutdown();
     await this.services.logManager.close();
     await this.services.metadata.close();
@@ -394,6 +430,33 @@ function newGroupCoordinator(config: BrokerConfig, services: BrokerServices, log
       partitionExists: (topic, partition) => image().topic(topic)?.partitions.has(partition) ?? false,
     },
     logger: log.child({ component: 'group-coordinator' }),
+  });
+}
+
+/** The transaction coordinator, configured from the broker's transaction.* settings. */
+function newTransactionCoordinator(
+  config: BrokerConfig,
+  services: BrokerServices,
+  groupCoordinator: GroupCoordinator,
+  markers: LocalTxnMarkerWriter,
+  log: Logger,
+): TransactionCoordinator {
+  return new TransactionCoordinator({
+    time: SYSTEM_COORDINATOR_TIME,
+    store: new TransactionTopicStore(services.replicaManager),
+    markers,
+    generateProducerId: () => services.producerIdManager.generate(),
+    numPartitions: config.int('transaction.state.log.num.partitions'),
+    transactionMaxTimeoutMs: config.int('transaction.max.timeout.ms'),
+    transactionalIdExpirationMs: config.int('transactional.id.expiration.ms'),
+    abortTimedOutTransactionCleanupIntervalMs: config.int(
+      'transaction.abort.timed.out.transaction.cleanup.interval.ms',
+    ),
+    removeExpiredTransactionalIdsIntervalMs: config.int(
+      'transaction.remove.expired.transaction.cleanup.interval.ms',
+    ),
+    groupPartitionFor: (groupId) => groupCoordinator.partitionFor(groupId),
+    logger: log.child({ component: 'transaction-coordinator' }),
   });
 }
 

@@ -48,10 +48,31 @@ export function storageErrorCode(err: unknown): number {
 
 export const partitionKey = (topic: string, index: number) => `${topic}-${index}`;
 
+/**
+ * KIP-890 part 1, the broker-side check of a transactional produce: is this partition part of the
+ * producer's ongoing transaction (AddPartitionsToTxn happened first)? Answers a Kafka error code,
+ * NONE when it is. Synchronous, so nothing (a timeout abort and its markers) can come between the
+ * check and the append that follows it: a record can never land after its transaction's marker.
+ */
+export type TransactionVerifier = (
+  transactionalId: string,
+  producerId: bigint,
+  producerEpoch: number,
+  topic: string,
+  partition: number,
+) => number;
+
+export interface ClientAppendOptions {
+  /** The Produce request's transactional_id; its presence marks a client's append (checked). */
+  transactionalId: string | null;
+}
+
 export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>();
   private readonly topicNames = new Map<string, string>(); // topic id -> name
   readonly watchers = new PartitionWatchers();
+  /** Set by the broker once the transaction coordinator exists (transaction.partition.verification.enable). */
+  transactionVerifier: TransactionVerifier | null = null;
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -86,8 +107,11 @@ export class ReplicaManager {
   /**
    * Validates and appends one partition's records. The append itself happens now, synchronously,
    * so appends apply in request order; the returned promise is what an acks=1/-1 answer awaits.
+   * `client` is given for a Produce: transactional batches then need a transactional id (else
+   * TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka) and pass the transaction verifier. The
+   * coordinators' own appends (transactional offset commits) leave it out.
    */
-  append(p: Partition, records: Buffer | null): AppendResult {
+  append(p: Partition, records: Buffer | null, client?: ClientAppendOptions): AppendResult {
     const nowMs = this.now();
     const c = p.config();
     const v = validateRecords(records, {
@@ -100,9 +124,27 @@ export class ReplicaManager {
       nowMs,
       maxUncompressedBytes: MAX_UNCOMPRESSED_BATCH_BYTES,
     });
-    if (v.ok && v.header.isTransactional) {
-      // Transactions arrive with the exactly-once work; until then no producer can have begun one.
-      return this.refused(p, ErrorCode.INVALID_TXN_STATE, 'transactional produce is not supported yet', []);
+    if (v.ok && v.header.isTransactional && client) {
+      const { transactionalId } = client;
+      if (transactionalId === null) {
+        return this.refused(
+          p,
+          ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+          'transactional records need a transactional id',
+          [],
+        );
+      }
+      const code =
+        this.transactionVerifier?.(
+          transactionalId,
+          v.header.producerId,
+          v.header.producerEpoch,
+          p.topic,
+          p.index,
+        ) ?? ErrorCode.NONE;
+      if (code !== ErrorCode.NONE) {
+        return this.refused(p, code, `partition ${p.topic}-${p.index} is not in the transaction`, []);
+      }
     }
     if (!v.ok) return this.refused(p, v.errorCode, v.errorMessage, v.recordErrors);
     let batch = v.batch;

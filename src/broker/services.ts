@@ -2,6 +2,7 @@
 // It grows as the broker does (log manager, metadata image, coordinators).
 
 import type { GroupCoordinator } from '../coordinator/group/coordinator.js';
+import type { TransactionCoordinator, TxnMarkerWriter } from '../coordinator/transaction/coordinator.js';
 import type { ProducerIdManager } from '../coordinator/transaction/producer-id-manager.js';
 import type { Controller, ControllerResult } from '../metadata/controller.js';
 import type { BrokerEndpoint } from '../metadata/image.js';
@@ -31,4 +32,10 @@ export interface BrokerServices {
   readonly producerIdManager: ProducerIdManager;
   /** Creates __consumer_offsets if it does not exist (as Kafka does on the first FindCoordinator). */
   ensureOffsetsTopic(): Promise<void>;
+  /** The transaction coordinator; its log is __transaction_state (broker/transaction-topic.ts). */
+  readonly transactionCoordinator: TransactionCoordinator;
+  /** Creates __transaction_state if it does not exist (on the first transactional FindCoordinator). */
+  ensureTransactionTopic(): Promise<void>;
+  /** Writes COMMIT/ABORT markers to partitions hosted here (the coordinator's and WriteTxnMarkers'). */
+  readonly txnMarkerWriter: TxnMarkerWriter;
 }

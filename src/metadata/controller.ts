@@ -506,13 +506,13 @@ export class Controller {
           const rf = Math.min(3, usable);
           return {
             name,
-            numPartitions: 50,
+            numPartitions: this.config.int('transaction.state.log.num.partitions'),
             replicationFactor: rf,
             assignments: [],
             configs: cfg({
               'cleanup.policy': 'compact',
               'min.insync.replicas': String(Math.min(2, rf)),
-              'segment.bytes': '104857600',
+              'segment.bytes': String(this.config.int('transaction.state.log.segment.bytes')),
               'unclean.leader.election.enable': 'false',
             }),
           };

@@ -22,7 +22,7 @@
 //    delete.retention.ms; a later clean after that time drops the tombstone. So a tombstone is
 //    readable for at least delete.retention.ms after the cleaner first saw it. With
 //    delete.retention.ms "never" (Long.MAX_VALUE) tombstones stay.
-// Records above L are kept untouched.
+// Records above L are kept untouched (except an aborted transaction's, see TRANSACTIONS).
 //
 // Batches (Kafka's BatchRetention):
 //  - a batch whose records are all kept is copied byte for byte (unless it needs its delete
@@ -36,12 +36,23 @@
 //    so that its sequence and epoch survive (Kafka's isBatchLastRecordOfProducer). The active
 //    producers and their last data offsets come from the log's producer state (producer-state.ts),
 //    looked at only when an emptied batch carries a producer id.
-//  - TRANSACTIONS: without a transaction index Samsa cannot know which transactions aborted, so
-//    the cleaner never removes anything transactional yet: control batches (commit/abort
-//    markers) and transactional data batches are copied as they are, and records of
-//    transactional batches do not enter the offset map (an aborted value must not make an older
-//    committed one look obsolete). Kafka drops aborted data, and markers once their
-//    transaction's data is gone and the horizon passed; that needs the .txnindex.
+//  - TRANSACTIONS (Kafka's CleanedTransactionMetadata; everything cleaned is below the last
+//    stable offset, so every transaction there is decided). The aborted transactions come from the
+//    transaction indexes (PartitionLog.collectAbortedTxns, per segment read); walking the batches
+//    in offset order, a transactional data batch of a producer inside one of its aborted
+//    transactions (first offset reached, ABORT marker not yet) is ABORTED, any other transactional
+//    batch is committed:
+//      * aborted data never enters the offset map, and the whole batch is removed wherever it is
+//        (also above L), except that an active producer's last batch stays as a header-only batch;
+//      * committed transactional records are compacted like any others (their batch keeps its
+//        transactional flag when rebuilt);
+//      * a control batch (marker) is kept while its transaction still has data in the segments
+//        cleaned together with it (an ABORT marker whose data this round met, a COMMIT marker
+//        whose data it met); otherwise it may go: KIP-534's horizon applies as to tombstones, the
+//        first clean that finds it removable stamps the delete horizon (now + delete.retention.ms)
+//        and a clean after that time removes it. An empty control batch (already cleaned) goes.
+//        An ABORT marker kept with its data keeps its entry in the cleaned segment's `.txnindex`;
+//        the entries of markers removed or whose data is gone are dropped.
 //
 // Work happens in chunks of `ioBufferBytes` read through the libuv pool; each chunk's CPU work
 // (decompress, filter, recompress) is followed by a turn of the event loop, and `checkDone` runs
@@ -65,6 +76,7 @@ import {
   RECORDS_COUNT_OFFSET,
   TimestampType,
 } from '../protocol/records/constants.js';
+import { ControlRecordType, decodeControlRecordKey } from '../protocol/records/control.js';
 import { crc32c } from '../protocol/records/crc.js';
 import { decodeRecordBatchRecords } from '../protocol/records/decode.js';
 import { encodeRecordBatch } from '../protocol/records/encode.js';
@@ -77,6 +89,7 @@ import type { LogSegment } from './log-segment.js';
 import { OffsetMap } from './offset-map.js';
 import type { PartitionLog } from './partition-log.js';
 import { type ProducerId, producerIdKey } from './producer-state.js';
+import type { AbortedTxn, TransactionIndex } from './transaction-index.js';
 
 const MAX_DECOMPRESSED = 256 * 1024 * 1024;
 
@@ -193,6 +206,79 @@ function toRecordInput(r: KafkaRecord): RecordInput {
   };
 }
 
+/**
+ * Kafka's CleanedTransactionMetadata: which transactional batches, read in offset order, belong to
+ * aborted transactions, and whether a marker may be removed (see TRANSACTIONS in the header).
+ */
+class CleanedTransactions {
+  /** Aborted transactions not yet reached, by first offset. */
+  private pending: AbortedTxn[] = [];
+  private readonly known = new Set<string>();
+  private readonly ongoingCommitted = new Set<bigint>();
+  private readonly ongoingAborted = new Map<bigint, { txn: AbortedTxn; lastObservedBatchOffset: number }>();
+
+  /** The cleaned segment's index: an ABORT marker kept with its data keeps its entry there. */
+  constructor(private readonly cleanedIndex: TransactionIndex | null) {}
+
+  add(txns: readonly AbortedTxn[]): void {
+    let added = false;
+    for (const t of txns) {
+      const k = `${t.producerId}:${t.lastOffset}`;
+      if (this.known.has(k)) continue;
+      this.known.add(k);
+      this.pending.push(t);
+      added = true;
+    }
+    if (added) this.pending.sort((a, b) => a.firstOffset - b.firstOffset);
+  }
+
+  private consumeUpTo(offset: number): void {
+    let n = 0;
+    while (n < this.pending.length && this.pending[n].firstOffset <= offset) {
+      const t = this.pending[n++];
+      if (!this.ongoingAborted.has(t.producerId))
+        this.ongoingAborted.set(t.producerId, { txn: t, lastObservedBatchOffset: -1 });
+    }
+    if (n > 0) this.pending = this.pending.slice(n);
+  }
+
+  /** A data batch: whether it belongs to an aborted transaction. */
+  onBatchRead(h: RecordBatchHeader, lastOffset: number): boolean {
+    this.consumeUpTo(lastOffset);
+    if (!h.isTransactional) return false;
+    const aborted = this.ongoingAborted.get(h.producerId);
+    if (aborted) {
+      aborted.lastObservedBatchOffset = lastOffset;
+      return true;
+    }
+    this.ongoingCommitted.add(h.producerId);
+    return false;
+  }
+
+  /** A control batch: whether it may be removed (its transaction has no data left here). */
+  onControlBatchRead(h: RecordBatchHeader, lastOffset: number, records: readonly KafkaRecord[]): boolean {
+    this.consumeUpTo(lastOffset);
+    if (records.length === 0) return true;
+    let type: number;
+    try {
+      type = decodeControlRecordKey(records[0].key).type;
+    } catch {
+      return false;
+    }
+    if (type === ControlRecordType.Abort) {
+      const aborted = this.ongoingAborted.get(h.producerId);
+      this.ongoingAborted.delete(h.producerId);
+      if (aborted && aborted.lastObservedBatchOffset >= 0) {
+        this.cleanedIndex?.append(aborted.txn);
+        return false;
+      }
+      return true;
+    }
+    if (type === ControlRecordType.Commit) return !this.ongoingCommitted.delete(h.producerId);
+    return false;
+  }
+}
+
 /** Per-round state shared by the groups. */
 interface Round {
   log: PartitionLog;
@@ -306,6 +392,9 @@ export class Cleaner {
       if (seg.baseOffset >= end) break;
       await seg.ensureLoaded();
       const from = start > seg.baseOffset ? seg.offsetIndex.lookup(start).position : 0;
+      // Aborted records must not shadow older committed values (Kafka's buildOffsetMapForSegment).
+      const txns = new CleanedTransactions(null);
+      txns.add(await log.collectAbortedTxns(Math.max(start, seg.baseOffset), nextBase));
       for await (const chunk of batchChunks(seg, from, seg.writtenSize, this.settings.ioBufferBytes)) {
         this.checkDone(log);
         for (const b of chunk.batches) {
@@ -313,7 +402,10 @@ export class Cleaner {
           const at = b.position - chunk.position;
           const batch = chunk.buf.subarray(at, at + b.size);
           const h = readRecordBatchHeader(batch);
-          if (b.lastOffset >= start && !h.isControl && !h.isTransactional) {
+          let aborted = false;
+          if (h.isControl) txns.onControlBatchRead(h, b.lastOffset, this.decode(batch, h, seg, b));
+          else aborted = txns.onBatchRead(h, b.lastOffset);
+          if (b.lastOffset >= start && !h.isControl && !aborted) {
             const records = this.decode(batch, h, seg, b);
             for (const r of records) {
               const offset = b.baseOffset + r.offsetDelta;
@@ -346,20 +438,31 @@ export class Cleaner {
   private async cleanSegments(group: readonly LogSegment[], round: Round): Promise<void> {
     const { log, stats } = round;
     const cleaned = log.newCleanedSegment(group[0].baseOffset);
+    const txns = new CleanedTransactions(cleaned.txnIndex);
     try {
       await cleaned.createFile();
       let position = 0;
-      for (const seg of group) {
+      for (let g = 0; g < group.length; g++) {
+        const seg = group[g];
+        const segments = log.segmentsSnapshot();
+        const k = segments.indexOf(seg);
+        const upper =
+          g + 1 < group.length
+            ? group[g + 1].baseOffset
+            : k >= 0 && k + 1 < segments.length
+              ? segments[k + 1].baseOffset
+              : seg.nextOffset;
+        txns.add(await log.collectAbortedTxns(seg.baseOffset, upper));
         for await (const chunk of batchChunks(seg, 0, seg.writtenSize, this.settings.ioBufferBytes)) {
           this.checkDone(log);
-          if (round.activeProducers === null && this.needsProducers(chunk, round)) {
+          if (round.activeProducers === null && this.needsProducers(chunk)) {
             round.activeProducers = this.activeProducers(log, round.nowMs);
           }
           const out: Buffer[] = [];
           const at = position;
           for (const b of chunk.batches) {
             const p = b.position - chunk.position;
-            const kept = this.filterBatch(chunk.buf.subarray(p, p + b.size), b, seg, round);
+            const kept = this.filterBatch(chunk.buf.subarray(p, p + b.size), b, seg, round, txns);
             if (kept === null) continue;
             const info = readBatchInfo(kept, 0, position);
             if (typeof info === 'string') throw new Error(`cleaner built a bad batch: ${info}`);
@@ -397,12 +500,14 @@ export class Cleaner {
     );
   }
 
-  /** Whether the chunk may empty a batch of a producer (then the active producers are needed). */
-  private needsProducers(chunk: Chunk, round: Round): boolean {
+  /**
+   * Whether the chunk may empty a batch of a producer (then the active producers are needed): one
+   * the map covers, or any (an aborted transaction's batch goes wherever it is).
+   */
+  private needsProducers(chunk: Chunk): boolean {
     for (const b of chunk.batches) {
       const p = b.position - chunk.position;
-      if (b.baseOffset <= round.map.latestOffset && chunk.buf.readBigInt64BE(p + PRODUCER_ID_OFFSET) >= 0n)
-        return true;
+      if (chunk.buf.readBigInt64BE(p + PRODUCER_ID_OFFSET) >= 0n) return true;
     }
     return false;
   }
@@ -425,12 +530,28 @@ export class Cleaner {
    * The batch as it goes into the cleaned segment: itself (byte for byte), rebuilt with the kept
    * records, header-only, or null (removed). See the header for the rules.
    */
-  private filterBatch(batch: Buffer, b: BatchInfo, seg: LogSegment, round: Round): Buffer | null {
+  private filterBatch(
+    batch: Buffer,
+    b: BatchInfo,
+    seg: LogSegment,
+    round: Round,
+    txns: CleanedTransactions,
+  ): Buffer | null {
     const { map, stats, nowMs } = round;
     stats.batchesRead++;
     const h = readRecordBatchHeader(batch);
-    // Past the range the map covers, or transactional (see TRANSACTIONS): untouched.
-    if (b.baseOffset > map.latestOffset || h.isControl || h.isTransactional) {
+    const keepEmpty = (): boolean =>
+      b.lastOffset + 1 === round.upperBoundOffset ||
+      (h.producerId >= 0n && round.activeProducers?.get(producerIdKey(h.producerId)) === b.lastOffset);
+    if (h.isControl) return this.filterControlBatch(batch, h, b, seg, round, txns);
+    if (txns.onBatchRead(h, b.lastOffset)) {
+      // An aborted transaction's batch (see TRANSACTIONS).
+      stats.recordsRead += h.recordCount;
+      stats.recordsRemoved += h.recordCount;
+      return keepEmpty() ? emptyBatch(batch) : null;
+    }
+    // Past the range the map covers: untouched.
+    if (b.baseOffset > map.latestOffset) {
       stats.recordsRead += h.recordCount;
       return batch;
     }
@@ -458,27 +579,55 @@ export class Cleaner {
     stats.recordsRemoved += records.length - kept.length;
     const stampHorizon = keptTombstone && horizon === null && Number.isFinite(round.deleteRetentionMs);
     if (kept.length === records.length && !stampHorizon) return batch;
-    if (kept.length === 0) {
-      if (b.lastOffset + 1 === round.upperBoundOffset) return emptyBatch(batch);
-      if (h.producerId >= 0n && round.activeProducers?.get(producerIdKey(h.producerId)) === b.lastOffset) {
-        return emptyBatch(batch);
-      }
-      return null;
-    }
-    const logAppendTime = h.timestampType === TimestampType.LogAppendTime;
-    return encodeRecordBatch(kept.map(toRecordInput), {
-      baseOffset: h.baseOffset,
-      partitionLeaderEpoch: h.partitionLeaderEpoch,
-      compression: h.compression as CompressionType,
-      timestampType: logAppendTime ? TimestampType.LogAppendTime : TimestampType.CreateTime,
-      logAppendTime: logAppendTime ? Number(h.maxTimestamp) : undefined,
-      producerId: h.producerId,
-      producerEpoch: h.producerEpoch,
-      baseSequence: h.baseSequence,
-      deleteHorizonMs: stampHorizon ? nowMs + round.deleteRetentionMs : (horizon ?? undefined),
-      lastOffsetDelta: h.lastOffsetDelta,
-    });
+    if (kept.length === 0) return keepEmpty() ? emptyBatch(batch) : null;
+    return rebuild(h, kept, stampHorizon ? nowMs + round.deleteRetentionMs : (horizon ?? undefined));
   }
+
+  /** A marker: kept, stamped with its delete horizon, or removed (see TRANSACTIONS). */
+  private filterControlBatch(
+    batch: Buffer,
+    h: RecordBatchHeader,
+    b: BatchInfo,
+    seg: LogSegment,
+    round: Round,
+    txns: CleanedTransactions,
+  ): Buffer | null {
+    const { stats, nowMs } = round;
+    const records = this.decode(batch, h, seg, b);
+    stats.recordsRead += records.length;
+    const removable = txns.onControlBatchRead(h, b.lastOffset, records);
+    if (!removable) return batch;
+    const horizon = h.hasDeleteHorizonMs ? Number(h.baseTimestamp) : null;
+    if (records.length === 0 || (horizon !== null && horizon <= nowMs)) {
+      stats.recordsRemoved += records.length;
+      return b.lastOffset + 1 === round.upperBoundOffset ? emptyBatch(batch) : null;
+    }
+    if (horizon !== null || !Number.isFinite(round.deleteRetentionMs)) return batch;
+    return rebuild(h, records, nowMs + round.deleteRetentionMs);
+  }
+}
+
+/** The batch `h` rebuilt with `records` (same offsets, flags, producer fields, codec, leader epoch). */
+function rebuild(
+  h: RecordBatchHeader,
+  records: readonly KafkaRecord[],
+  deleteHorizonMs: number | undefined,
+): Buffer {
+  const logAppendTime = h.timestampType === TimestampType.LogAppendTime;
+  return encodeRecordBatch(records.map(toRecordInput), {
+    baseOffset: h.baseOffset,
+    partitionLeaderEpoch: h.partitionLeaderEpoch,
+    compression: h.compression as CompressionType,
+    timestampType: logAppendTime ? TimestampType.LogAppendTime : TimestampType.CreateTime,
+    logAppendTime: logAppendTime ? Number(h.maxTimestamp) : undefined,
+    producerId: h.producerId,
+    producerEpoch: h.producerEpoch,
+    baseSequence: h.baseSequence,
+    isTransactional: h.isTransactional,
+    isControl: h.isControl,
+    deleteHorizonMs,
+    lastOffsetDelta: h.lastOffsetDelta,
+  });
 }
 
 /**

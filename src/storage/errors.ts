@@ -75,3 +75,12 @@ export class TransactionCoordinatorFencedError extends StorageError {
   override name = 'TransactionCoordinatorFencedError';
   override readonly kafkaError: string = 'TRANSACTION_COORDINATOR_FENCED';
 }
+
+/**
+ * A record set a client may not write (Kafka's InvalidRecordException from LogValidator), here a
+ * control batch in a Produce: only the transaction coordinator writes markers (appendTxnMarker).
+ */
+export class InvalidRecordError extends StorageError {
+  override name = 'InvalidRecordError';
+  override readonly kafkaError: string = 'INVALID_RECORD';
+}

@@ -5,6 +5,7 @@
 //   <topic>-<partition>/00000000000000000000.log        record batches as received
 //                       00000000000000000000.index      sparse offset index
 //                       00000000000000000000.timeindex  time index
+//                       00000000000000000000.txnindex   aborted transactions (only if any)
 //                       00000000000000000000.log.cleaned   a segment being written by the cleaner
 //                       00000000000000000000.log.swap      a cleaned segment being swapped in
 //                       00000000000000001234.snapshot      producer state (producer-state.ts)
@@ -18,6 +19,8 @@ import { join } from 'node:path';
 export const LOG_FILE_SUFFIX = '.log';
 export const INDEX_FILE_SUFFIX = '.index';
 export const TIME_INDEX_FILE_SUFFIX = '.timeindex';
+/** Kafka's aborted transaction index (transaction-index.ts); only present when it has entries. */
+export const TXN_INDEX_FILE_SUFFIX = '.txnindex';
 /** Kafka's suffix for a segment file being deleted. */
 export const DELETED_FILE_SUFFIX = '.deleted';
 /** Our suffix for an index being replaced atomically (write, fsync, rename). */
@@ -45,6 +48,7 @@ export function segmentFilePaths(dir: string, baseOffset: number) {
     log: prefix + LOG_FILE_SUFFIX,
     index: prefix + INDEX_FILE_SUFFIX,
     timeIndex: prefix + TIME_INDEX_FILE_SUFFIX,
+    txnIndex: prefix + TXN_INDEX_FILE_SUFFIX,
   };
 }
 

@@ -27,6 +27,7 @@ export {
 export {
   InvalidAppendError,
   InvalidProducerEpochError,
+  InvalidRecordError,
   InvalidTxnStateError,
   KafkaStorageError,
   LogUnavailableError,
@@ -68,10 +69,12 @@ export {
   SYSTEM_TIME,
   type Time,
   type TimestampAndOffset,
+  type TxnMarker,
 } from './partition-log.js';
 export {
   type AppendOrigin,
   type BatchMetadata,
+  type CompletedTxn,
   CorruptSnapshotError,
   decodeSnapshot,
   encodeSnapshot,
@@ -82,3 +85,9 @@ export {
 } from './producer-state.js';
 export { ManualScheduler, type Scheduler, TimerScheduler } from './scheduler.js';
 export { TailCache } from './tail-cache.js';
+export {
+  type AbortedTransaction,
+  type AbortedTxn,
+  TransactionIndex,
+  TXN_INDEX_ENTRY_BYTES,
+} from './transaction-index.js';

@@ -8,7 +8,8 @@
 // written. Segments before it are trusted; their indexes load lazily and are checked then. After a
 // clean shutdown nothing is rescanned: only the last segment's indexes are loaded (and checked) to
 // find the log end offset. Recovered segments are fsynced and their rebuilt indexes written before
-// the log opens, so everything the loader leaves behind is durable.
+// the log opens, so everything the loader leaves behind is durable. The rescanned segments'
+// `.txnindex` entries are rebuilt by the caller with the producer state (see `recoveredFrom`).
 //
 // Interrupted cleaner swaps (Kafka's LogLoader rules): `.cleaned` files are an unfinished clean and
 // are deleted. A `<base>.log.swap` is a cleaned segment that was committed (fsynced, then renamed
@@ -33,6 +34,7 @@ import {
   SWAP_FILE_SUFFIX,
   TIME_INDEX_FILE_SUFFIX,
   TMP_FILE_SUFFIX,
+  TXN_INDEX_FILE_SUFFIX,
   unlinkIfExists,
 } from './files.js';
 import { LogSegment, type SegmentSettings } from './log-segment.js';
@@ -62,6 +64,12 @@ export interface LoadedLog {
   truncatedBytes: number;
   /** Offsets of the producer state snapshots (`<offset>.snapshot`) in the directory, ascending. */
   snapshotOffsets: number[];
+  /**
+   * Base offset of the first segment rescanned, or null (clean shutdown, new log). The transaction
+   * indexes of the segments from there on were reset: the caller rebuilds them from the log while
+   * it rebuilds the producer state (PartitionLog.open).
+   */
+  recoveredFrom: number | null;
 }
 
 /** Loads the partition directory `dir`, creating it (with an empty first segment) if new. */
@@ -82,7 +90,11 @@ export async function loadLog(p: LoadLogParams): Promise<LoadedLog> {
     if (!parsed) continue;
     if (parsed.suffix === SNAPSHOT_FILE_SUFFIX) snapshotOffsets.push(parsed.baseOffset);
     else if (parsed.suffix === LOG_FILE_SUFFIX) logBases.push(parsed.baseOffset);
-    else if (parsed.suffix === INDEX_FILE_SUFFIX || parsed.suffix === TIME_INDEX_FILE_SUFFIX)
+    else if (
+      parsed.suffix === INDEX_FILE_SUFFIX ||
+      parsed.suffix === TIME_INDEX_FILE_SUFFIX ||
+      parsed.suffix === TXN_INDEX_FILE_SUFFIX
+    )
       indexFiles.push({ name, baseOffset: parsed.baseOffset });
   }
   // Interrupted deletions and index replacements, and indexes whose log is gone (Kafka removes
@@ -106,6 +118,7 @@ export async function loadLog(p: LoadLogParams): Promise<LoadedLog> {
       recoveredSegments: 0,
       truncatedBytes: 0,
       snapshotOffsets,
+      recoveredFrom: null,
     };
   }
 
@@ -115,17 +128,27 @@ export async function loadLog(p: LoadLogParams): Promise<LoadedLog> {
   let segments = logBases.map((b, i) =>
     LogSegment.openExisting(p.dir, b, stats[i].size, stats[i].mtimeMs, p.settings, p.hooks, p.nowMs),
   );
+  // Most segments have no aborted transaction, hence no .txnindex: known empty without a read.
+  const txnIndexBases = new Set(
+    indexFiles.filter((f) => f.name.endsWith(TXN_INDEX_FILE_SUFFIX)).map((f) => f.baseOffset),
+  );
+  for (const seg of segments) if (!txnIndexBases.has(seg.baseOffset)) seg.setNoTxnIndexFile();
 
   let recoveredSegments = 0;
   let truncatedBytes = 0;
+  let recoveredFrom: number | null = null;
   if (p.hadCleanShutdown) {
     await segments[segments.length - 1].ensureLoaded();
   } else {
     // The segment holding the recovery point, and everything after it.
     let first = 0;
     for (let i = 0; i < segments.length; i++) if (segments[i].baseOffset <= p.recoveryPoint) first = i;
+    recoveredFrom = segments[first].baseOffset;
     for (let i = first; i < segments.length; i++) {
       const seg = segments[i];
+      // Kafka's LogSegment.recover rebuilds the transaction index with the producer state; here
+      // the caller's producer state replay does (see recoveredFrom).
+      seg.resetTxnIndex();
       const cut = await seg.recover();
       recoveredSegments++;
       if (cut > 0) {
@@ -166,7 +189,15 @@ export async function loadLog(p: LoadLogParams): Promise<LoadedLog> {
   const logStartOffset = Math.max(p.logStartOffset, segments[0].baseOffset);
   // Older segments reopen on demand; do not hold their descriptors from the load.
   for (const s of segments.slice(0, -1)) await s.releaseHandle();
-  return { segments, nextOffset, logStartOffset, recoveredSegments, truncatedBytes, snapshotOffsets };
+  return {
+    segments,
+    nextOffset,
+    logStartOffset,
+    recoveredSegments,
+    truncatedBytes,
+    snapshotOffsets,
+    recoveredFrom,
+  };
 }
 
 /** "<20 digits>.<kind>.<suffix>" (e.g. a .swap or .cleaned file): base offset and kind, else null. */

@@ -27,6 +27,7 @@ import {
 } from './files.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
+import { TransactionIndex } from './transaction-index.js';
 
 export interface SegmentSettings {
   readonly indexIntervalBytes: number;
@@ -108,6 +109,7 @@ export interface SegmentPaths {
   readonly log: string;
   readonly index: string;
   readonly timeIndex: string;
+  readonly txnIndex: string;
 }
 
 export class LogSegment {
@@ -136,6 +138,9 @@ export class LogSegment {
 
   private offsetIndexMem: OffsetIndex | null = null;
   private timeIndexMem: TimeIndex | null = null;
+  /** The aborted transaction index, loaded on demand (`loadTxnIndex`); always for a new segment. */
+  private txnIndexMem: TransactionIndex | null = null;
+  private txnIndexLoading: Promise<TransactionIndex> | null = null;
   private loading: Promise<void> | null = null;
   private loaded = false;
   /** Why the last recovery stopped early (it truncated), for the log's warning; null if it did not. */
@@ -186,6 +191,7 @@ export class LogSegment {
     const seg = new LogSegment(dir, baseOffset, settings, hooks, nowMs, fileSuffix);
     seg.offsetIndexMem = new OffsetIndex(baseOffset, settings.segmentIndexBytes);
     seg.timeIndexMem = new TimeIndex(baseOffset, settings.segmentIndexBytes);
+    seg.txnIndexMem = new TransactionIndex();
     seg.fh = new Promise((resolve) => {
       seg.resolveCreated = resolve;
     });
@@ -234,6 +240,7 @@ export class LogSegment {
       log: this.basePaths.log + x,
       index: this.basePaths.index + x,
       timeIndex: this.basePaths.timeIndex + x,
+      txnIndex: this.basePaths.txnIndex + x,
     };
   }
 
@@ -243,7 +250,8 @@ export class LogSegment {
    */
   async changeFileSuffixes(from: string, to: string): Promise<void> {
     if (from !== this.fileSuffix) throw new Error(`${this.paths.log} does not carry the suffix "${from}"`);
-    for (const f of [this.basePaths.log, this.basePaths.index, this.basePaths.timeIndex]) {
+    const b = this.basePaths;
+    for (const f of [b.log, b.index, b.timeIndex, b.txnIndex]) {
       try {
         await rename(f + from, f + to);
       } catch (e) {
@@ -271,6 +279,68 @@ export class LogSegment {
   }
 
   /** The segment's largest timestamp for retention (Kafka's largestTimestamp). Needs ensureLoaded. */
+  /** The aborted transaction index; needs `loadTxnIndex()` (done for new and active segments). */
+  get txnIndex(): TransactionIndex {
+    if (!this.txnIndexMem) throw new Error(`transaction index of ${this.paths.log} is not loaded`);
+    return this.txnIndexMem;
+  }
+
+  get isTxnIndexLoaded(): boolean {
+    return this.txnIndexMem !== null;
+  }
+
+  /**
+   * Reads `.txnindex` once (a missing file: no entries, as Kafka). A bad tail (torn write) is
+   * dropped and the file rewritten on the next persist.
+   */
+  loadTxnIndex(): Promise<TransactionIndex> {
+    if (this.txnIndexMem) return Promise.resolve(this.txnIndexMem);
+    if (!this.txnIndexLoading) {
+      this.txnIndexLoading = (async () => {
+        const data = await readWholeFile(this.paths.txnIndex);
+        const idx = new TransactionIndex();
+        if (data !== null) {
+          const { entries, problem } = TransactionIndex.decode(data);
+          for (const e of entries) idx.append(e);
+          idx.dirty = problem !== null;
+        }
+        this.txnIndexMem ??= idx;
+        return this.txnIndexMem;
+      })().finally(() => {
+        this.txnIndexLoading = null;
+      });
+    }
+    return this.txnIndexLoading;
+  }
+
+  /** The directory listing shows no `.txnindex`: the index is empty, no read needed. */
+  setNoTxnIndexFile(): void {
+    this.txnIndexMem ??= new TransactionIndex();
+  }
+
+  /** Forgets the entries (recovery rebuilds them from the log); the file follows on the next persist. */
+  resetTxnIndex(): void {
+    if (this.txnIndexMem) this.txnIndexMem.reset();
+    else {
+      this.txnIndexMem = new TransactionIndex();
+      this.txnIndexMem.dirty = true;
+    }
+  }
+
+  /** Writes `.txnindex` if it changed: atomically when it has entries, else the file is removed. */
+  async persistTxnIndex(): Promise<void> {
+    const idx = this.txnIndexMem;
+    if (!idx?.dirty) return;
+    idx.dirty = false;
+    try {
+      if (idx.isEmpty) await unlinkIfExists(this.paths.txnIndex);
+      else await writeFileAtomic(this.paths.txnIndex, idx.bytes(), dirname(this.paths.log));
+    } catch (e) {
+      idx.dirty = true;
+      throw e;
+    }
+  }
+
   get largestTimestamp(): number {
     return this.maxTimestampSoFar > 0 ? this.maxTimestampSoFar : this.lastModifiedMs;
   }
@@ -401,6 +471,7 @@ export class LogSegment {
       this.indexesDirty = true;
       throw e;
     }
+    await this.persistTxnIndex();
   }
 
   // ---- loading and recovery ----
@@ -632,6 +703,7 @@ export class LogSegment {
       return true;
     });
     if (cut < 0) return null;
+    (await this.loadTxnIndex()).truncateTo(offset);
     await this.withHandle((fh) => fh.truncate(cut));
     this.offsetIndex.truncateToPosition(cut);
     this.offsetIndex.truncateTo(offset);
@@ -721,7 +793,7 @@ export class LogSegment {
   async renameToDeleted(): Promise<void> {
     this.deleted = true;
     const p = this.paths;
-    for (const f of [p.log, p.index, p.timeIndex]) {
+    for (const f of [p.log, p.index, p.timeIndex, p.txnIndex]) {
       try {
         await rename(f, f + DELETED_FILE_SUFFIX);
         this.renamedToDeleted.push(f + DELETED_FILE_SUFFIX);

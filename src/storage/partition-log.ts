@@ -31,6 +31,20 @@
 // is installed once the append is queued. Snapshots are written at roll and close, dropped with
 // their segments and on truncation, and the state is rebuilt when the log opens.
 //
+// TRANSACTIONS (Kafka's UnifiedLog + ProducerStateManager + TransactionIndex):
+// - `appendTxnMarker` writes the coordinator's COMMIT/ABORT control batch (origin 'coordinator':
+//   epoch and coordinator-epoch fencing); a control batch in a client's `append` is refused with
+//   InvalidRecordError (INVALID_RECORD), as Kafka's LogValidator does.
+// - The producer state tracks the open transactions (first offset per producer) and the completed
+//   ones whose marker is not yet below the high watermark. The LAST STABLE OFFSET is the smaller of
+//   the high watermark and the first offset of the oldest of those (never below the log start). It
+//   only moves when the high watermark does, so `onHighWatermark` listeners see it up to date.
+// - An ABORT marker that closes an open transaction adds (producer id, first offset, marker offset,
+//   LSO then) to the `.txnindex` of the marker's segment; `collectAbortedTransactions` reads them
+//   back for read_committed fetches (`read(..., { isolation: 'read_committed' })` stops at the LSO
+//   and answers them). The index goes with its segment (retention, DeleteRecords, truncation,
+//   cleaner swap) and is rebuilt, with the open transactions, when segments are rescanned at open.
+//
 // Offsets are bigint at this API's edge (as in the protocol) and numbers inside (< 2^53).
 //
 // COMPACTION: the cleaner (log-cleaner.ts) reads inactive segments without any lock, writes a
@@ -40,13 +54,19 @@
 // an old segment retired retries on the new list), never a closed file.
 
 import type { Logger } from 'pino';
-import { RECORD_BATCH_OVERHEAD } from '../protocol/records/constants.js';
+import {
+  ATTRIBUTES_OFFSET,
+  CONTROL_FLAG_MASK,
+  RECORD_BATCH_OVERHEAD,
+} from '../protocol/records/constants.js';
+import { encodeEndTxnMarkerBatch } from '../protocol/records/control.js';
 import { decodeRecordBatch } from '../protocol/records/decode.js';
 import { setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch } from '../protocol/records/patch.js';
 import { type BatchInfo, readBatchInfo, walkBatches } from './batch-scan.js';
 import { isPageCacheMode, type LogConfig } from './config.js';
 import {
   InvalidAppendError,
+  InvalidRecordError,
   KafkaStorageError,
   LogUnavailableError,
   OffsetOutOfRangeError,
@@ -63,6 +83,7 @@ import { loadLog } from './log-loader.js';
 import { LogSegment, type SegmentSettings } from './log-segment.js';
 import {
   type AppendOrigin,
+  type CompletedTxn,
   DEFAULT_PRODUCER_ID_EXPIRATION_MS,
   firstOffsetOf,
   hasProducerId,
@@ -70,6 +91,7 @@ import {
   ProducerUpdates,
 } from './producer-state.js';
 import { TailCache, type TailChunk, TailChunks } from './tail-cache.js';
+import type { AbortedTransaction, AbortedTxn } from './transaction-index.js';
 
 export interface Time {
   now(): number;
@@ -140,6 +162,21 @@ export interface ReadOptions {
   minOneBatch?: boolean;
   /** Exclusive upper bound on batch base offsets; default the high watermark (a consumer's view). */
   maxOffset?: bigint;
+  /**
+   * 'read_committed' (Fetch isolation_level 1): stop at the last stable offset (whole batches
+   * below it; also bounded by maxOffset) and answer `abortedTransactions`. Default
+   * 'read_uncommitted'.
+   */
+  isolation?: 'read_uncommitted' | 'read_committed';
+}
+
+/** An end-transaction marker as the transaction coordinator writes it (WriteTxnMarkers). */
+export interface TxnMarker {
+  producerId: bigint;
+  producerEpoch: number;
+  coordinatorEpoch: number;
+  /** COMMIT, else ABORT. */
+  commit: boolean;
 }
 
 export interface LogReadResult {
@@ -149,8 +186,16 @@ export interface LogReadResult {
   /** Base offset of the first batch returned (it may start before the offset asked for), or -1. */
   firstBatchBaseOffset: bigint;
   highWatermark: bigint;
+  /** The last stable offset when the read was answered. */
+  lastStableOffset: bigint;
   logStartOffset: bigint;
   logEndOffset: bigint;
+  /**
+   * read_committed only: the aborted transactions overlapping the records returned (from the
+   * offset asked for to the end of the last batch), oldest marker first, as FetchResponse's
+   * aborted_transactions.
+   */
+  abortedTransactions?: AbortedTransaction[];
 }
 
 export interface TimestampAndOffset {
@@ -182,6 +227,18 @@ function toNumber(offset: bigint, what: string): number {
     throw new RangeError(`${what} ${offset} is beyond 2^53`);
   }
   return Number(offset);
+}
+
+/** The last offset of the last batch in `records` (whole batches), or -1 when empty. */
+function lastOffsetOf(records: readonly Buffer[]): number {
+  let last = -1;
+  for (const buf of records) {
+    walkBatches(buf, 0, buf.length, (b) => {
+      last = b.lastOffset;
+      return true;
+    });
+  }
+  return last;
 }
 
 /** Inserts keeping `list` sorted by offset (appends are ordered, so usually at the end). */
@@ -292,6 +349,8 @@ export class PartitionLog {
       await log.truncateFullyAndStartAt(BigInt(loaded.logStartOffset));
     } else {
       try {
+        const rebuildFrom = loaded.recoveredFrom;
+        const aborted: CompletedTxn[] = [];
         await log.producerState.load({
           segments: log.segments,
           logStartOffset: log.logStart,
@@ -299,7 +358,23 @@ export class PartitionLog {
           hadCleanShutdown: opts.hadCleanShutdown ?? false,
           nowMs: time.now(),
           snapshotOffsets: loaded.snapshotOffsets,
+          // The rescanned segments' transaction indexes are rebuilt from the replay (Kafka's
+          // LogSegment.recover with the producer state at the segment's base).
+          rebuildFrom,
+          onReplayedTxn:
+            rebuildFrom === null
+              ? undefined
+              : (t) => {
+                  if (t.isAborted && t.lastOffset >= rebuildFrom) aborted.push(t);
+                },
         });
+        aborted.sort((a, b) => a.lastOffset - b.lastOffset);
+        for (const t of aborted) log.indexAbortedTxn(t);
+        await log.activeSegment.loadTxnIndex();
+        if (rebuildFrom !== null) {
+          for (const s of log.segments.slice(0, -1))
+            if (s.baseOffset >= rebuildFrom) await s.persistTxnIndex();
+        }
       } catch (e) {
         await log.abort();
         throw e;
@@ -369,7 +444,12 @@ export class PartitionLog {
     return this.failure;
   }
 
-  /** Called with the new high watermark each time it moves (long-poll fetches wait on this). */
+  /**
+   * Called with the new high watermark each time it moves (long-poll fetches wait on this). The
+   * last stable offset only moves with the high watermark (a marker makes its transaction stable
+   * once the high watermark passes it), so `lastStableOffset` is up to date when listeners run:
+   * read_committed long polls wait on this too.
+   */
   onHighWatermark(listener: (hwm: bigint) => void): () => void {
     this.hwmListeners.add(listener);
     return () => this.hwmListeners.delete(listener);
@@ -430,6 +510,14 @@ export class PartitionLog {
         expected += info.lastOffset - info.baseOffset + 1;
       }
       if (info.maxTimestamp > maxTimestamp) maxTimestamp = info.maxTimestamp;
+      if (
+        assignOffsets &&
+        (opts.origin ?? 'client') === 'client' &&
+        (records.readInt16BE(pos + ATTRIBUTES_OFFSET) & CONTROL_FLAG_MASK) !== 0
+      ) {
+        // Kafka's LogValidator: only the coordinator (appendTxnMarker) writes control batches.
+        throw new InvalidRecordError(`clients are not allowed to write control records (${this.dir})`);
+      }
       if (!producerBatches && hasProducerId(records, pos)) producerBatches = true;
       batches.push(info);
       pos += info.size;
@@ -496,7 +584,11 @@ export class PartitionLog {
     this.io.push({ kind: 'write', chunk });
     this.pendingBytes += records.length;
     this.schedulePump();
-    if (producerUpdates) this.producerState.commit(producerUpdates);
+    if (producerUpdates) {
+      const completed = this.producerState.commit(producerUpdates);
+      // Kafka's updateTxnIndex: an ABORT marker indexes its transaction in the marker's segment.
+      for (const t of completed) if (t.isAborted) this.indexAbortedTxn(t, seg);
+    }
     return {
       baseOffset: BigInt(firstOffset),
       lastOffset: BigInt(lastOffset),
@@ -506,6 +598,41 @@ export class PartitionLog {
       batches: batches.length,
       duplicate: false,
     };
+  }
+
+  /**
+   * Appends an end-transaction marker as the transaction coordinator does (Kafka's appendAsLeader
+   * with origin COORDINATOR of MemoryRecords.withEndTransactionMarker): a one-record control batch
+   * stamped `nowMs`. Throws InvalidProducerEpochError (INVALID_PRODUCER_EPOCH) for an epoch older
+   * than the producer's, TransactionCoordinatorFencedError (TRANSACTION_COORDINATOR_FENCED) for a
+   * coordinator epoch older than the one the partition has seen. A marker for a producer with no
+   * open transaction is written too (it completes nothing). An ABORT of an open transaction adds
+   * an entry to the transaction index. The caller waits with `waitDurable(lastOffset)`.
+   */
+  appendTxnMarker(
+    marker: TxnMarker,
+    nowMs = this.time.now(),
+    opts: { leaderEpoch?: number } = {},
+  ): LogAppendInfo {
+    const batch = encodeEndTxnMarkerBatch({
+      commit: marker.commit,
+      producerId: marker.producerId,
+      producerEpoch: marker.producerEpoch,
+      coordinatorEpoch: marker.coordinatorEpoch,
+      timestamp: nowMs,
+    });
+    return this.appendBatches(batch, true, { nowMs, origin: 'coordinator', leaderEpoch: opts.leaderEpoch });
+  }
+
+  /** Adds an aborted transaction to the index of the segment holding its marker. */
+  private indexAbortedTxn(t: CompletedTxn, seg = this.segments[this.segmentIndexFor(t.lastOffset)]): void {
+    seg.txnIndex.append({
+      producerId: BigInt(t.producerId),
+      firstOffset: t.firstOffset,
+      lastOffset: t.lastOffset,
+      lastStableOffset: t.lastStableOffset,
+    });
+    seg.indexesDirty = true;
   }
 
   /** Starts a new active segment at `baseOffset` (the I/O queue finishes the old one first). */
@@ -518,7 +645,11 @@ export class PartitionLog {
     const snapshot = this.producerState.snapshotBytes();
     this.enqueueOp(async () => {
       // Kafka's roll: the old segment is flushed and its indexes written, so that once the
-      // recovery point passes it, it never needs a rescan.
+      // recovery point passes it, it never needs a rescan. Its aborted transaction index is
+      // written first: a trusted segment's missing .txnindex reads as "no aborted transaction"
+      // (the offset indexes are checked and rebuilt, that one cannot be), so it must be on disk
+      // before the flushed offset, hence a recovery-point checkpoint, can pass the segment.
+      await old.persistTxnIndex();
       await this.syncDirty();
       await old.persistIndexes();
       await seg.createFile();
@@ -648,6 +779,8 @@ export class PartitionLog {
     while (this.ackWaiters.length > 0 && this.ackWaiters[0].offset < end) this.ackWaiters.shift()!.resolve();
     if (end > this.hwm) {
       this.hwm = end;
+      // Transactions whose marker is now below the high watermark become stable (the LSO moves).
+      this.producerState.onHighWatermarkUpdated(end);
       if (this.hwmListeners.size > 0) {
         const v = BigInt(end);
         for (const l of this.hwmListeners) {
@@ -739,6 +872,11 @@ export class PartitionLog {
       const epoch = this.truncations;
       try {
         const r = await this.readOnce(offset, maxBytes, opts);
+        if (opts.isolation === 'read_committed') {
+          const end = lastOffsetOf(r.records);
+          r.abortedTransactions =
+            end < 0 ? [] : await this.collectAbortedTransactions(offset, BigInt(end + 1));
+        }
         if (epoch === this.truncations) return r;
       } catch (e) {
         // A segment deleted by retention under the read: the offset may now be out of range.
@@ -755,7 +893,8 @@ export class PartitionLog {
       throw new OffsetOutOfRangeError(`${this.dir} read`, offset, this.logStartOffset, this.logEndOffset);
     }
     const minOne = opts.minOneBatch ?? true;
-    const maxOffset = opts.maxOffset === undefined ? this.hwm : toNumber(opts.maxOffset, 'max offset');
+    let maxOffset = opts.maxOffset === undefined ? this.hwm : toNumber(opts.maxOffset, 'max offset');
+    if (opts.isolation === 'read_committed') maxOffset = Math.min(maxOffset, this.lso());
     if (o >= maxOffset || o >= this.nextOffsetValue) return this.result([], 0, -1);
 
     // The memory tail covers `o` if some cached chunk reaches it and the one before (or the chunk
@@ -826,6 +965,7 @@ export class PartitionLog {
       sizeInBytes: size,
       firstBatchBaseOffset: BigInt(firstBase),
       highWatermark: BigInt(this.hwm),
+      lastStableOffset: BigInt(this.lso()),
       logStartOffset: BigInt(this.logStart),
       logEndOffset: BigInt(this.nextOffsetValue),
     };
@@ -1054,11 +1194,49 @@ export class PartitionLog {
   }
 
   /**
-   * The last stable offset: the cleaner never cleans past it. Without transactions yet this is the
-   * high watermark (the hook for when ongoing transactions exist).
+   * The last stable offset (Kafka's UnifiedLog.lastStableOffset): the smaller of the high watermark
+   * and the first offset of the oldest transaction still open, or completed with its marker not
+   * yet below the high watermark (never below the log start offset). read_committed consumers read
+   * up to it; the cleaner never cleans past it.
    */
   get lastStableOffset(): bigint {
-    return BigInt(this.hwm);
+    return BigInt(this.lso());
+  }
+
+  private lso(): number {
+    const f = this.producerState.firstUnstableOffset();
+    return f >= 0 && f < this.hwm ? Math.max(f, this.logStart) : this.hwm;
+  }
+
+  /**
+   * Kafka's UnifiedLog.collectAbortedTransactions: the aborted transactions whose marker is at or
+   * after `startOffset` and whose first offset is below `upperBoundOffset`, from the transaction
+   * indexes of the segment holding `startOffset` and the following ones (stopping once an entry's
+   * last stable offset reaches the bound), in marker order.
+   */
+  async collectAbortedTransactions(
+    startOffset: bigint,
+    upperBoundOffset: bigint,
+  ): Promise<AbortedTransaction[]> {
+    const entries = await this.collectAbortedTxns(
+      toNumber(startOffset, 'offset'),
+      toNumber(upperBoundOffset, 'offset'),
+    );
+    return entries.map((e) => ({ producerId: e.producerId, firstOffset: BigInt(e.firstOffset) }));
+  }
+
+  /** The index entries behind collectAbortedTransactions (the cleaner needs the marker offsets). */
+  async collectAbortedTxns(start: number, upperBound: number): Promise<AbortedTxn[]> {
+    for (let attempt = 0; ; attempt++) {
+      const segments = this.segments;
+      const out: AbortedTxn[] = [];
+      for (let k = this.segmentIndexFor(start, segments); k < segments.length; k++) {
+        const idx = await segments[k].loadTxnIndex();
+        if (idx.collect(start, upperBound, out)) break;
+      }
+      // A segment retired under the search (retention, a cleaner swap) may have lost its file.
+      if (attempt > 2 || !segments.some((s) => s.deleted)) return out;
+    }
   }
 
   /** The segments, oldest first (the last one is the active segment), as they are now. */
@@ -1245,7 +1423,10 @@ export class PartitionLog {
     try {
       await this.enqueueOp(async () => {
         await this.syncDirty();
-        for (const s of this.segments) if (s.indexesDirty) await s.persistIndexes();
+        for (const s of this.segments) {
+          if (s.indexesDirty) await s.persistIndexes();
+          else await s.persistTxnIndex();
+        }
         if (snapshot) {
           await this.producerState.writeSnapshot(end, snapshot);
           await fsyncDir(this.dir);

@@ -22,6 +22,13 @@
 // Validation works on copies of the entries; `commit` installs them once the log has taken the
 // batches, so a refused or failed append leaves the state as it was.
 //
+// TRANSACTIONS (Kafka's ongoingTxns / unreplicatedTxns): the open transactions (producer id ->
+// first offset, in offset order) and the completed ones whose marker is not yet below the high
+// watermark give `firstUnstableOffset`, from which the log derives its last stable offset. A marker
+// closing an open transaction yields a CompletedTxn (with the LSO at that point, for the aborted
+// transaction index); a marker without an open transaction completes nothing. Both sets are
+// rebuilt from the snapshot's currentTxnFirstOffset fields and the replay when the log opens.
+//
 // SNAPSHOTS: `<20-digit offset>.snapshot` in the partition directory, Kafka's format version 1:
 //   int16 version (1), uint32 CRC-32C of everything after the CRC, int32 entry count, and per entry
 //   int64 producer id, int16 epoch, int32 last sequence, int64 last offset, int32 offset delta,
@@ -54,7 +61,7 @@ import {
   PRODUCER_ID_OFFSET,
   TRANSACTIONAL_FLAG_MASK,
 } from '../protocol/records/constants.js';
-import { decodeEndTxnMarker } from '../protocol/records/control.js';
+import { decodeEndTxnMarker, type EndTxnMarker } from '../protocol/records/control.js';
 import { crc32c } from '../protocol/records/crc.js';
 import { decodeRecordBatch } from '../protocol/records/decode.js';
 import { type BatchInfo, scanFileBatches } from './batch-scan.js';
@@ -80,6 +87,7 @@ const SNAPSHOT_ENTRY_BYTES = 8 + 2 + 4 + 8 + 4 + 8 + 4 + 8;
 const INT32_MAX = 0x7fffffff;
 const NO_EPOCH = -1;
 const NO_SEQUENCE = -1;
+const NO_COMPLETED_TXNS: readonly CompletedTxn[] = Object.freeze([]);
 
 /** Where an append comes from: how much of the producer state it must satisfy. */
 export type AppendOrigin = 'client' | 'coordinator' | 'replication';
@@ -206,11 +214,32 @@ export class ProducerStateEntry {
 }
 
 /**
+ * A transaction closed by a marker (Kafka's CompletedTxn): from its first record to the marker.
+ * Only transactions that had data on the partition complete (a marker without an open
+ * transaction completes nothing, as Kafka's appendEndTxnMarker).
+ */
+export interface CompletedTxn {
+  readonly producerId: ProducerId;
+  readonly firstOffset: number;
+  /** The marker's offset. */
+  readonly lastOffset: number;
+  readonly isAborted: boolean;
+  /**
+   * The partition's last stable offset once it completed (Kafka's lastStableOffset(completedTxn)):
+   * the first offset of the oldest other open transaction, else lastOffset + 1. Set by `commit`
+   * and during a replay; what the transaction index records.
+   */
+  lastStableOffset: number;
+}
+
+/**
  * The validated producer updates of one append, to install with `commit` once it is in the log:
  * usually one producer's (no map allocated), several for a record set mixing producers.
  */
 export class ProducerUpdates {
   more: Map<ProducerId, ProducerStateEntry> | null = null;
+  /** Transactions the append's markers complete. */
+  completed: CompletedTxn[] | null = null;
 
   constructor(
     readonly firstId: ProducerId | null,
@@ -321,10 +350,23 @@ export interface ProducerStateLoadParams {
   nowMs: number;
   /** Snapshot offsets found in the directory (the loader lists it anyway); read from disk if absent. */
   snapshotOffsets?: readonly number[];
+  /**
+   * Segments from this offset on were rescanned and their transaction indexes reset: every
+   * transaction completed from there to the log end is reported to `onReplayedTxn` (in no
+   * particular order), replaying from an older snapshot if the latest one is above this offset.
+   */
+  rebuildFrom?: number | null;
+  onReplayedTxn?: (t: CompletedTxn) => void;
 }
 
 export class ProducerStateManager {
   private readonly producers = new Map<ProducerId, ProducerStateEntry>();
+  /** Open transactions: producer id -> first offset; insertion order is first-offset order. */
+  private readonly ongoing = new Map<ProducerId, number>();
+  /** Completed transactions whose marker is at or above the high watermark. */
+  private unreplicated: CompletedTxn[] = [];
+  /** Called for each transaction a replay completes (the log rebuilds its transaction indexes). */
+  private replayListener: ((t: CompletedTxn) => void) | null = null;
   /** Offsets of the snapshot files on disk, ascending. */
   private snapshots: number[] = [];
   private readonly expirationMs: number;
@@ -361,6 +403,48 @@ export class ProducerStateManager {
   /** Offsets of the snapshot files, ascending. */
   snapshotOffsets(): readonly number[] {
     return this.snapshots;
+  }
+
+  // ---- transactions (Kafka's ongoingTxns, unreplicatedTxns, firstUnstableOffset) ----
+
+  /** The open transactions: producer id -> first offset, in first-offset order. */
+  ongoingTransactions(): ReadonlyMap<ProducerId, number> {
+    return this.ongoing;
+  }
+
+  /**
+   * The first offset of the oldest transaction that is open, or completed but whose marker is not
+   * yet below the high watermark (`onHighWatermarkUpdated`); -1 when none. The log's last stable
+   * offset is the smaller of this and the high watermark.
+   */
+  firstUnstableOffset(): number {
+    let min = -1;
+    const first = this.ongoing.values().next();
+    if (!first.done) min = first.value;
+    for (const t of this.unreplicated) if (min < 0 || t.firstOffset < min) min = t.firstOffset;
+    return min;
+  }
+
+  /** Completed transactions whose marker is now below the high watermark are stable. */
+  onHighWatermarkUpdated(highWatermark: number): void {
+    if (this.unreplicated.length > 0) {
+      this.unreplicated = this.unreplicated.filter((t) => t.lastOffset >= highWatermark);
+    }
+  }
+
+  /** Kafka's lastStableOffset(completedTxn), against the open transactions before it completes. */
+  private lastStableOffsetFor(producerId: ProducerId, markerOffset: number): number {
+    for (const [pid, first] of this.ongoing) if (pid !== producerId) return first;
+    return markerOffset + 1;
+  }
+
+  /** The open transactions from the entries (after loading a snapshot), ordered by first offset. */
+  private rebuildOngoing(): void {
+    this.ongoing.clear();
+    this.unreplicated = [];
+    const open = [...this.producers.values()].filter((e) => e.currentTxnFirstOffset >= 0);
+    open.sort((a, b) => a.currentTxnFirstOffset - b.currentTxnFirstOffset);
+    for (const e of open) this.ongoing.set(e.producerId, e.currentTxnFirstOffset);
   }
 
   // ---- the append path ----
@@ -411,7 +495,20 @@ export class ProducerStateManager {
         else updates = new ProducerUpdates(pid, next);
       }
       if (isControl) {
-        this.applyMarker(next, records.subarray(p, p + b.size), epoch, base, origin);
+        const openFirst = next.currentTxnFirstOffset;
+        const marker = this.applyMarker(next, records.subarray(p, p + b.size), epoch, base, origin);
+        if (marker !== null && openFirst >= 0) {
+          const done: CompletedTxn = {
+            producerId: pid,
+            firstOffset: openFirst,
+            lastOffset: base,
+            isAborted: !marker.commit,
+            lastStableOffset: -1,
+          };
+          const u = updates as ProducerUpdates;
+          if (u.completed === null) u.completed = [done];
+          else u.completed.push(done);
+        }
       } else {
         applyData(
           next,
@@ -433,10 +530,30 @@ export class ProducerStateManager {
     return updates ?? new ProducerUpdates(null, null);
   }
 
-  /** Installs the updates `prepare` returned, once the log has taken the batches. */
-  commit(updates: ProducerUpdates): void {
-    if (updates.firstId !== null) this.producers.set(updates.firstId, updates.first!);
-    if (updates.more) for (const [pid, e] of updates.more) this.producers.set(pid, e);
+  /**
+   * Installs the updates `prepare` returned, once the log has taken the batches. Returns the
+   * transactions the append completed, each with its last stable offset (for the transaction
+   * index); they stay unstable until the high watermark passes their marker.
+   */
+  commit(updates: ProducerUpdates): readonly CompletedTxn[] {
+    const done = updates.completed;
+    if (done !== null) {
+      for (const t of done) {
+        t.lastStableOffset = this.lastStableOffsetFor(t.producerId, t.lastOffset);
+        this.ongoing.delete(t.producerId);
+        this.unreplicated.push(t);
+      }
+    }
+    if (updates.firstId !== null) this.install(updates.firstId, updates.first!);
+    if (updates.more) for (const [pid, e] of updates.more) this.install(pid, e);
+    return done ?? NO_COMPLETED_TXNS;
+  }
+
+  private install(pid: ProducerId, e: ProducerStateEntry): void {
+    this.producers.set(pid, e);
+    // A transaction starts at a higher offset than every open one: the map stays ordered.
+    if (e.currentTxnFirstOffset >= 0 && !this.ongoing.has(pid))
+      this.ongoing.set(pid, e.currentTxnFirstOffset);
   }
 
   private applyMarker(
@@ -445,10 +562,10 @@ export class ProducerStateManager {
     epoch: number,
     offset: number,
     origin: AppendOrigin,
-  ): void {
+  ): EndTxnMarker | null {
     const decoded = decodeRecordBatch(batch, { maxUncompressedBytes: 1 << 20, verifyCrc: false });
     // An empty control batch: the cleaner removed the marker's transaction; nothing to apply.
-    if (decoded.records.length === 0) return;
+    if (decoded.records.length === 0) return null;
     const record = decoded.records[0];
     const marker = decodeEndTxnMarker(record);
     if (origin !== 'replication') {
@@ -467,6 +584,7 @@ export class ProducerStateManager {
     next.currentTxnFirstOffset = -1;
     next.coordinatorEpoch = marker.coordinatorEpoch;
     next.lastTimestamp = record.timestamp;
+    return marker;
   }
 
   // ---- expiration ----
@@ -554,17 +672,37 @@ export class ProducerStateManager {
     this.snapshots = p.snapshotOffsets
       ? [...p.snapshotOffsets].sort((a, b) => a - b)
       : await listSnapshotOffsets(this.dir);
+    const rebuildFrom = p.rebuildFrom ?? null;
     await this.deleteSnapshotsWhere((o) => o > p.logEndOffset);
     await this.removeStraySnapshots(p.segments.map((s) => s.baseOffset));
     this.producers.clear();
+    this.ongoing.clear();
+    this.unreplicated = [];
     if (this.snapshots.length === 0 && p.hadCleanShutdown) {
       // Kafka: no snapshot after a clean shutdown means data from before producer state was kept
       // (an upgrade); the log is not scanned.
       return;
     }
     const from = await this.loadLatestSnapshot(p.logStartOffset, p.nowMs);
+    if (rebuildFrom !== null && rebuildFrom < from && p.onReplayedTxn) {
+      // The transactions completed between the rescanned segments and the snapshot: replayed by a
+      // second state from an older snapshot (Kafka's recoverSegment rebuilds one per segment).
+      const earlier = new ProducerStateManager(this.dir, { producerIdExpirationMs: this.expirationMs });
+      earlier.snapshots = this.snapshots.filter((o) => o <= rebuildFrom);
+      const start = await earlier.loadLatestSnapshot(p.logStartOffset, p.nowMs);
+      const gone = new Set(this.snapshots.filter((o) => o <= rebuildFrom && !earlier.snapshots.includes(o)));
+      if (gone.size > 0) this.snapshots = this.snapshots.filter((o) => !gone.has(o));
+      earlier.replayListener = p.onReplayedTxn;
+      await earlier.replay(p.segments, start, from);
+    }
     if (from < p.logEndOffset) {
-      const replayed = await this.replay(p.segments, from, p.logEndOffset);
+      this.replayListener = p.onReplayedTxn ?? null;
+      let replayed: number;
+      try {
+        replayed = await this.replay(p.segments, from, p.logEndOffset);
+      } finally {
+        this.replayListener = null;
+      }
       if (replayed > 0 || this.snapshots.length === 0) {
         await this.writeSnapshot(p.logEndOffset, this.snapshotBytes());
       }
@@ -580,6 +718,8 @@ export class ProducerStateManager {
   ): Promise<void> {
     await this.deleteSnapshotsWhere((o) => o > p.logEndOffset);
     this.producers.clear();
+    this.ongoing.clear();
+    this.unreplicated = [];
     const from = await this.loadLatestSnapshot(p.logStartOffset, p.nowMs);
     if (from < p.logEndOffset) await this.replay(p.segments, from, p.logEndOffset);
   }
@@ -587,6 +727,8 @@ export class ProducerStateManager {
   /** A log emptied and restarted at some offset: no producer, no snapshot. */
   async truncateFully(): Promise<void> {
     this.producers.clear();
+    this.ongoing.clear();
+    this.unreplicated = [];
     // From the directory: this may run before `load` (a log opened past its surviving tail).
     this.snapshots = await listSnapshotOffsets(this.dir);
     await this.deleteSnapshotsWhere(() => true);
@@ -612,6 +754,7 @@ export class ProducerStateManager {
       try {
         const entries = decodeSnapshot(await readFile(path));
         for (const e of entries) if (!this.isExpired(e, nowMs)) this.producers.set(e.producerId, e);
+        this.rebuildOngoing();
         this.logger?.debug(
           { dir: this.dir, offset, producers: this.producers.size },
           'loaded producer snapshot',
@@ -668,12 +811,25 @@ export class ProducerStateManager {
     const epoch = batch.readInt16BE(PRODUCER_EPOCH_OFFSET);
     const attributes = batch.readInt16BE(ATTRIBUTES_OFFSET);
     if ((attributes & CONTROL_FLAG_MASK) !== 0) {
+      const openFirst = e.currentTxnFirstOffset;
+      let marker: EndTxnMarker | null = null;
       try {
-        this.applyMarker(e, batch, epoch, b.baseOffset, 'replication');
+        marker = this.applyMarker(e, batch, epoch, b.baseOffset, 'replication');
       } catch (err) {
         // A marker that does not decode: the epoch still moves on, as Kafka's replica would.
         this.logger?.warn({ dir: this.dir, offset: b.baseOffset, err }, 'unreadable transaction marker');
         e.maybeUpdateEpoch(epoch);
+      }
+      if (marker !== null && openFirst >= 0) {
+        const done: CompletedTxn = {
+          producerId: pid,
+          firstOffset: openFirst,
+          lastOffset: b.baseOffset,
+          isAborted: !marker.commit,
+          lastStableOffset: this.lastStableOffsetFor(pid, b.baseOffset),
+        };
+        this.ongoing.delete(pid);
+        this.replayListener?.(done);
       }
       return;
     }
@@ -694,6 +850,8 @@ export class ProducerStateManager {
       b.baseOffset,
       'replication',
     );
+    if (e.currentTxnFirstOffset >= 0 && !this.ongoing.has(pid))
+      this.ongoing.set(pid, e.currentTxnFirstOffset);
   }
 }
 

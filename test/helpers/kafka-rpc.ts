@@ -201,9 +201,10 @@ export class KafkaRpc {
     partition: number,
     records: Buffer | null,
     acks = -1,
+    transactionalId: string | null = null,
   ): Promise<ProduceResponse.PartitionProduceResponse> {
     const res = await this.request(ApiKey.Produce, 9, ProduceRequest, ProduceResponse, {
-      transactionalId: null,
+      transactionalId,
       acks,
       timeoutMs: 30_000,
       topicData: [{ name: topic, partitionData: [{ index: partition, records }] }],
@@ -222,15 +223,16 @@ export class KafkaRpc {
     return this.produceRecords(topic, partition, encodeRecordBatch(records, options), acks);
   }
 
-  /** ListOffsets v7: -1 latest (the high watermark), -2 earliest. */
+  /** ListOffsets v7: -1 latest (the high watermark, or with isolation 1 the LSO), -2 earliest. */
   async listOffset(
     topic: string,
     partition: number,
     timestamp: bigint,
+    isolationLevel = 0,
   ): Promise<{ errorCode: number; offset: bigint }> {
     const res = await this.request(ApiKey.ListOffsets, 7, ListOffsetsRequest, ListOffsetsResponse, {
       replicaId: -1,
-      isolationLevel: 0,
+      isolationLevel,
       timeoutMs: 30_000,
       topics: [
         {
@@ -249,6 +251,7 @@ export class KafkaRpc {
     partition: number,
     offset: bigint,
     maxBytes = 8 << 20,
+    isolationLevel = 0,
   ): Promise<FetchResponse.PartitionData> {
     const res = await this.request(ApiKey.Fetch, 12, FetchRequest, FetchResponse, {
       ...FetchRequest.default(),
@@ -256,7 +259,7 @@ export class KafkaRpc {
       maxWaitMs: 0,
       minBytes: 0,
       maxBytes,
-      isolationLevel: 0,
+      isolationLevel,
       sessionId: 0,
       sessionEpoch: -1,
       topics: [

@@ -5,7 +5,6 @@
 import { readFile } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { encodeEndTxnMarkerBatch } from '../../src/protocol/records/index.js';
 import { makeLogConfig } from '../../src/storage/index.js';
 import {
   append,
@@ -210,7 +209,7 @@ describe('log cleaner: what a clean keeps', () => {
     expect((await readFile(activeFile)).equals(activeBytes)).toBe(true);
   });
 
-  it('keeps transactional and control batches as they are; their records shadow nothing', async () => {
+  it('compacts committed transactional records like others and keeps their marker', async () => {
     const { log, cleaner } = await compactedLog();
     await append(log, kvBatch([['t', 'plain-1']]));
     await append(
@@ -223,24 +222,26 @@ describe('log cleaner: what a clean keeps', () => {
         { producerId: 7n, producerEpoch: 0, baseSequence: 0, isTransactional: true },
       ),
     );
-    await append(
-      log,
-      encodeEndTxnMarkerBatch({
-        commit: true,
-        producerId: 7n,
-        producerEpoch: 0,
-        coordinatorEpoch: 1,
-        timestamp: T0,
-      }),
+    const commit = log.appendTxnMarker(
+      { producerId: 7n, producerEpoch: 0, coordinatorEpoch: 1, commit: true },
+      T0,
     );
+    await log.waitDurable(commit.lastOffset);
     await append(log, kvBatch([['u', 'plain-2']]));
     await roll(log);
-    const before = await readBatches(log);
     await cleaner.cleanLog(log);
-    const after = await readBatches(log);
-    // plain-1 stays (the transaction might have aborted), the transactional batch stays whole
-    // although u was rewritten after it, the marker stays.
-    expect(after.map((b) => b.bytes)).toEqual(before.map((b) => b.bytes));
+    const after = (await readBatches(log)).filter((b) => !b.records.some((r) => r.key?.startsWith('~')));
+    // plain-1 is shadowed by the committed t; the transactional batch keeps t (rebuilt, still
+    // transactional, same offsets) and loses u to plain-2; the marker stays with its data.
+    expect(
+      after.map((b) => [b.baseOffset, b.lastOffset, b.records.map((r) => `${r.key}=${r.value}`)]),
+    ).toEqual([
+      [1, 2, ['t=txn']],
+      [3, 3, [expect.any(String)]],
+      [4, 4, ['u=plain-2']],
+    ]);
+    expect(after[0].batch.header.isTransactional).toBe(true);
+    expect(after[1].batch.header.isControl).toBe(true);
   });
 
   it("keeps an active producer's last batch as an empty batch; not an expired producer's", async () => {

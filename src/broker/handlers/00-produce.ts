@@ -3,8 +3,9 @@
 // appended partition is durable (the ack contract of storage/partition-log.ts). acks=0 gets no
 // answer at all. Batches of idempotent producers are checked against the partition's producer
 // state by the log (storage/producer-state.ts): a retried batch is answered with its original
-// offsets, once they are durable. Not done yet: transactions (the exactly-once issue; transactional
-// batches get INVALID_TXN_STATE), quotas (throttle time is always 0).
+// offsets, once they are durable. Transactional batches need the request's transactional id and a
+// partition added to the producer's ongoing transaction (KIP-890 part 1, ReplicaManager's
+// transaction verifier). Not done yet: quotas (throttle time is always 0).
 
 import { isInternalTopic } from '../../metadata/topic-name.js';
 import { ErrorCode } from '../../protocol/errors.js';
@@ -33,13 +34,25 @@ function partitionResponse(
   };
 }
 
+/**
+ * The transaction verifier's answers as each Produce version knows them (Kafka's ReplicaManager):
+ * TRANSACTION_ABORTABLE exists from v11, older producers get INVALID_TXN_STATE; a transaction
+ * being completed (CONCURRENT_TRANSACTIONS, known to producers only from v12) is the retriable
+ * NOT_ENOUGH_REPLICAS.
+ */
+function verificationErrorForVersion(code: number, version: number): number {
+  if (code === ErrorCode.TRANSACTION_ABORTABLE && version < 11) return ErrorCode.INVALID_TXN_STATE;
+  if (code === ErrorCode.CONCURRENT_TRANSACTIONS) return ErrorCode.NOT_ENOUGH_REPLICAS;
+  return code;
+}
+
 export const produceHandler = defineHandler<ProduceRequest, ProduceResponse, BrokerServices>({
   apiKey: 0,
   minVersion: 3,
   maxVersion: 11,
   request: ProduceRequest,
   response: ProduceResponse,
-  async handle(req, _ctx, { replicaManager }) {
+  async handle(req, ctx, { replicaManager }) {
     const acksValid = req.acks === -1 || req.acks === 0 || req.acks === 1;
     const pending: Promise<void>[] = [];
     const responses: ProduceResponse.TopicProduceResponse[] = req.topicData.map((t) => ({
@@ -57,9 +70,13 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse, Bro
             `Cannot append to internal topic ${t.name}`,
           );
         }
-        const r = replicaManager.append(partition, pd.records);
+        const r = replicaManager.append(partition, pd.records, { transactionalId: req.transactionalId });
         const res: PartitionResponse = {
-          ...partitionResponse(pd.index, r.errorCode, r.errorMessage),
+          ...partitionResponse(
+            pd.index,
+            verificationErrorForVersion(r.errorCode, ctx.apiVersion),
+            r.errorMessage,
+          ),
           baseOffset: r.baseOffset,
           logAppendTimeMs: r.logAppendTimeMs,
           logStartOffset: r.logStartOffset,

@@ -8,7 +8,9 @@
 // - Long poll: fewer than min_bytes waits up to max_wait_ms for the partitions read to grow by
 //   the missing bytes (counted as the logs' growth, which counts a batch when it is appended,
 //   a little before it is durable and readable; the re-read then returns what is readable).
-// - read_committed equals read_uncommitted until transactions exist (the LSO is the HW).
+// - read_committed (isolation_level 1) reads only below the last stable offset, and lists the
+//   aborted transactions that overlap what it returns (from the logs' .txnindex), so the client
+//   drops their records (Kafka's FetchIsolation.TXN_COMMITTED and collectAbortedTransactions).
 
 import { ErrorCode } from '../../protocol/errors.js';
 import { FetchRequest } from '../../protocol/generated/messages/FetchRequest.js';
@@ -107,7 +109,7 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse, BrokerSer
         const base = {
           ...emptyPartition(sp.partition, ErrorCode.NONE),
           highWatermark: log.highWatermark,
-          lastStableOffset: log.highWatermark,
+          lastStableOffset: log.lastStableOffset,
           logStartOffset: log.logStartOffset,
           abortedTransactions: readCommitted ? [] : null,
         };
@@ -121,7 +123,10 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse, BrokerSer
         }
         try {
           const max = Math.max(0, Math.min(sp.partitionMaxBytes, budget));
-          const result = await log.read(sp.fetchOffset, max, { minOneBatch: bytes === 0 });
+          const result = await log.read(sp.fetchOffset, max, {
+            minOneBatch: bytes === 0,
+            isolation: readCommitted ? 'read_committed' : 'read_uncommitted',
+          });
           const records = concatRecords(result);
           bytes += records.length;
           budget -= records.length;
@@ -130,8 +135,9 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse, BrokerSer
             data: {
               ...base,
               highWatermark: result.highWatermark,
-              lastStableOffset: result.highWatermark,
+              lastStableOffset: result.lastStableOffset,
               logStartOffset: result.logStartOffset,
+              abortedTransactions: readCommitted ? (result.abortedTransactions ?? []) : null,
               records,
             },
           });

@@ -1,8 +1,10 @@
 // ListOffsets (key 2), versions 1-10 (Kafka 4.0 dropped v0's "old style offsets").
-// Special timestamps: -1 latest (the high watermark; the last stable offset for read_committed,
-// equal until transactions exist), -2 earliest, -3 the record with the largest timestamp (v7+),
+// Special timestamps: -1 latest (the high watermark; the last stable offset for read_committed),
+// -2 earliest, -3 the record with the largest timestamp (v7+),
 // -4 earliest local (v8+, the log start: no tiered storage yet), -5 latest tiered (v9+: none, so
-// offset -1). A timestamp with no record at or after it answers offset -1, as Kafka does.
+// offset -1). A timestamp with no record at or after it answers offset -1, as Kafka does; with
+// read_committed, so does one whose record is not below the last stable offset yet
+// (Partition.fetchOffsetForTimestamp's lastFetchableOffset).
 
 import { ErrorCode } from '../../protocol/errors.js';
 import { ListOffsetsRequest } from '../../protocol/generated/messages/ListOffsetsRequest.js';
@@ -12,6 +14,7 @@ import { storageErrorCode } from '../replica-manager.js';
 import type { BrokerServices } from '../services.js';
 
 const LATEST_TIERED = -5n;
+const READ_COMMITTED = 1;
 
 type PartitionResponse = ListOffsetsResponse.ListOffsetsPartitionResponse;
 
@@ -61,6 +64,12 @@ export const listOffsetsHandler = defineHandler<ListOffsetsRequest, ListOffsetsR
             try {
               const found = await partition.log.offsetForTimestamp(ts);
               if (!found) return answer(p.partitionIndex, ErrorCode.NONE);
+              let offset = found.offset;
+              if (req.isolationLevel === READ_COMMITTED && ts !== -2n && ts !== -4n) {
+                const lso = partition.log.lastStableOffset;
+                if (ts === -1n) offset = lso;
+                else if (offset >= lso) return answer(p.partitionIndex, ErrorCode.NONE);
+              }
               const epoch =
                 ts === -1n || ts === -2n || ts === -4n ? partition.leaderEpoch : found.leaderEpoch;
               // leader_epoch exists from v4; older versions must leave it at its default.
@@ -68,7 +77,7 @@ export const listOffsetsHandler = defineHandler<ListOffsetsRequest, ListOffsetsR
                 p.partitionIndex,
                 ErrorCode.NONE,
                 found.timestamp,
-                found.offset,
+                offset,
                 ctx.apiVersion >= 4 ? epoch : -1,
               );
             } catch (err) {

@@ -3,8 +3,8 @@
 // group coordinator's topic (__consumer_offsets) is created when it does not exist yet; Kafka
 // answers COORDINATOR_NOT_AVAILABLE while it creates the topic in the background, Samsa waits for
 // the creation and answers with itself, which clients accept either way.
-// Transaction coordinators (key type 1) arrive with the exactly-once work: until then such a
-// lookup gets COORDINATOR_NOT_AVAILABLE. Any other key type is INVALID_REQUEST.
+// Transaction coordinators (key type 1) likewise: __transaction_state is created on the first
+// lookup. Any other key type is INVALID_REQUEST.
 
 import { ErrorCode, errorByCode } from '../../protocol/errors.js';
 import { FindCoordinatorRequest } from '../../protocol/generated/messages/FindCoordinatorRequest.js';
@@ -26,12 +26,12 @@ async function lookup(key: string, keyType: number, services: BrokerServices): P
     errorCode,
     errorMessage: message ?? errorByCode(errorCode).message,
   });
-  if (keyType === TRANSACTION) {
-    return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'transactions are not supported yet');
+  if (keyType !== GROUP && keyType !== TRANSACTION) {
+    return failed(ErrorCode.INVALID_REQUEST, `unknown coordinator key type ${keyType}`);
   }
-  if (keyType !== GROUP) return failed(ErrorCode.INVALID_REQUEST, `unknown coordinator key type ${keyType}`);
   try {
-    await services.ensureOffsetsTopic();
+    if (keyType === GROUP) await services.ensureOffsetsTopic();
+    else await services.ensureTransactionTopic();
   } catch (err) {
     return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE, (err as Error).message);
   }

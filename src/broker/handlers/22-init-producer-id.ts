@@ -9,9 +9,10 @@
 //   the epoch of the old one (the epoch bump of an existing id is the transactional path), so a
 //   producer that lost track of its sequences starts over with a new id at sequence 0.
 // - An empty transactional id: INVALID_REQUEST.
-// - A transactional id: COORDINATOR_NOT_AVAILABLE. Not done yet: the transaction coordinator
-//   (__transaction_state, epoch bumps and fencing of a transactional id, transaction.timeout.ms
-//   validation) arrives with the transactions part of the exactly-once work.
+// - A transactional id: the transaction coordinator (coordinator/transaction/) gives the id's
+//   producer id and a bumped epoch (fencing older producers with that id), aborting a transaction
+//   left open; it checks transaction.timeout.ms against transaction.max.timeout.ms. PRODUCER_FENCED
+//   is INVALID_PRODUCER_EPOCH before v4.
 
 import { ProducerIdAllocationError } from '../../coordinator/transaction/producer-id-manager.js';
 import { ErrorCode } from '../../protocol/errors.js';
@@ -19,6 +20,7 @@ import { InitProducerIdRequest } from '../../protocol/generated/messages/InitPro
 import { InitProducerIdResponse } from '../../protocol/generated/messages/InitProducerIdResponse.js';
 import { defineHandler } from '../api-handler.js';
 import type { BrokerServices } from '../services.js';
+import { fencedForVersion } from './txn-errors.js';
 
 const NO_PRODUCER_ID = -1n;
 const NO_PRODUCER_EPOCH = -1;
@@ -37,12 +39,22 @@ export const initProducerIdHandler = defineHandler<
   maxVersion: 5,
   request: InitProducerIdRequest,
   response: InitProducerIdResponse,
-  async handle(req, _ctx, services) {
+  async handle(req, ctx, services) {
     if ((req.producerId === NO_PRODUCER_ID) !== (req.producerEpoch === NO_PRODUCER_EPOCH)) {
       return failed(ErrorCode.INVALID_REQUEST);
     }
     if (req.transactionalId === '') return failed(ErrorCode.INVALID_REQUEST);
-    if (req.transactionalId !== null) return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (req.transactionalId !== null) {
+      await services.ensureTransactionTopic();
+      const r = await services.transactionCoordinator.initProducerId(
+        req.transactionalId,
+        req.transactionTimeoutMs,
+        req.producerId === NO_PRODUCER_ID
+          ? null
+          : { producerId: req.producerId, producerEpoch: req.producerEpoch },
+      );
+      return { throttleTimeMs: 0, ...r, errorCode: fencedForVersion(r.errorCode, ctx.apiVersion, 4) };
+    }
     try {
       const producerId = await services.producerIdManager.generate();
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId, producerEpoch: 0 };

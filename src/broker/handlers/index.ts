@@ -21,6 +21,11 @@ import { deleteTopicsHandler } from './20-delete-topics.js';
 import { deleteRecordsHandler } from './21-delete-records.js';
 import { initProducerIdHandler } from './22-init-producer-id.js';
 import { offsetForLeaderEpochHandler } from './23-offset-for-leader-epoch.js';
+import { addPartitionsToTxnHandler } from './24-add-partitions-to-txn.js';
+import { addOffsetsToTxnHandler } from './25-add-offsets-to-txn.js';
+import { endTxnHandler } from './26-end-txn.js';
+import { writeTxnMarkersHandler } from './27-write-txn-markers.js';
+import { txnOffsetCommitHandler } from './28-txn-offset-commit.js';
 import { describeConfigsHandler } from './32-describe-configs.js';
 import { alterConfigsHandler } from './33-alter-configs.js';
 import { describeLogDirsHandler } from './35-describe-log-dirs.js';
@@ -30,6 +35,8 @@ import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.j
 import { offsetDeleteHandler } from './47-offset-delete.js';
 import { describeClusterHandler } from './60-describe-cluster.js';
 import { describeProducersHandler } from './61-describe-producers.js';
+import { describeTransactionsHandler } from './65-describe-transactions.js';
+import { listTransactionsHandler } from './66-list-transactions.js';
 import { describeTopicPartitionsHandler } from './75-describe-topic-partitions.js';
 
 export function registerHandlers(registry: ApiRegistry<BrokerServices>): void {
@@ -53,6 +60,11 @@ export function registerHandlers(registry: ApiRegistry<BrokerServices>): void {
     deleteRecordsHandler,
     initProducerIdHandler,
     offsetForLeaderEpochHandler,
+    addPartitionsToTxnHandler,
+    addOffsetsToTxnHandler,
+    endTxnHandler,
+    writeTxnMarkersHandler,
+    txnOffsetCommitHandler,
     describeConfigsHandler,
     alterConfigsHandler,
     describeLogDirsHandler,
@@ -62,6 +74,8 @@ export function registerHandlers(registry: ApiRegistry<BrokerServices>): void {
     offsetDeleteHandler,
     describeClusterHandler,
     describeProducersHandler,
+    describeTransactionsHandler,
+    listTransactionsHandler,
     describeTopicPartitionsHandler,
   ]) {
     registry.register(h as Parameters<typeof registry.register>[0]);
