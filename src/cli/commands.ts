@@ -1,4 +1,4 @@
-// The `samsa` client commands (topic, produce, consume, group, cluster), built on samsa/client.
+// The `samsa` client commands (topic, produce, consume, group, cluster, perf), built on samsa/client.
 // `main(argv, io)` runs one command line against the given streams and resolves to its exit code:
 // 0 on success, 1 on a Kafka or usage error (a one-line message on stderr that says what to do).
 
@@ -16,6 +16,7 @@ import type {
 } from '../client/index.js';
 import { COMPRESSION_NAMES, type CompressionName } from '../protocol/compression/types.js';
 import { type CliIO, keyValues, table, toJson } from './output.js';
+import { addPerfCommands } from './perf.js';
 
 // `samsa start` must not load the client and the client commands must not load the broker: each
 // is loaded when a command needs it (module loading is most of the broker's start time).
@@ -887,6 +888,19 @@ export function buildProgram(io: CliIO): Command {
       );
     });
 
+  // ---- perf ----
+  addPerfCommands(program, {
+    io,
+    colour,
+    loadClient,
+    intArg,
+    compressionNames: COMPRESSION_NAMES,
+    clientOptions: (cmd) => {
+      const g = globals(cmd);
+      return { opts: { ...clientOptions(g), maxBlockMs: g.requestTimeout }, json: g.json === true };
+    },
+  });
+
   return program;
 }
 
@@ -899,7 +913,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     const path = [];
     for (let c: Command | null = action; c; c = c.parent) path.unshift(c.name());
     if (path.includes('group')) context = { group: arg, topic: action.opts().topic, command: action.name() };
-    else context = { topic: arg, command: action.name() };
+    else context = { topic: arg ?? action.opts().topic, command: action.name() };
   });
   try {
     await program.parseAsync(argv, { from: 'user' });

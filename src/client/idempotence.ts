@@ -1,7 +1,10 @@
-// The idempotent producer's state (the non-transactional part of Kafka's TransactionManager): the
-// producer id and epoch from InitProducerId, and the next sequence number per partition. A batch
-// takes its sequence when first drained and keeps it on every retry, so a broker that already
-// appended it recognises the resend as a duplicate instead of writing it twice.
+// The idempotent producer's id and epoch (the non-transactional part of Kafka's TransactionManager),
+// from InitProducerId. The sequence numbers live per partition in the accumulator's queues
+// (record-accumulator.ts): a batch takes its sequence when first drained and keeps it on every
+// retry, so a broker that already appended it recognises the resend as a duplicate instead of
+// writing it twice. When the broker and the producer disagree on a partition's sequences, the
+// sender bumps the epoch here, locally, as Kafka's idempotent producer does (KIP-360): a broker
+// accepts a new epoch starting at sequence 0.
 //
 // Kafka's clients refuse to run idempotent against a broker without InitProducerId. Samsa's own
 // broker does not serve it yet, so this client falls back to a non-idempotent producer and says so
@@ -15,7 +18,6 @@ import { KafkaError } from './errors.js';
 export class ProducerIdManager {
   producerId = -1n;
   producerEpoch = -1;
-  private readonly sequences = new Map<string, number>();
   private init: Promise<void> | null = null;
 
   constructor(
@@ -66,7 +68,6 @@ export class ProducerIdManager {
         if (code === ErrorCode.NONE) {
           this.producerId = resp.producerId;
           this.producerEpoch = resp.producerEpoch;
-          this.sequences.clear();
           return;
         }
       } catch (err) {
@@ -80,20 +81,20 @@ export class ProducerIdManager {
     }
   }
 
-  /** Takes `count` sequence numbers for a partition; returns the first. Sequences wrap at 2^31. */
-  nextSequence(tp: string, count: number): number {
-    const s = this.sequences.get(tp) ?? 0;
-    this.sequences.set(tp, (s + count) % 0x80000000);
-    return s;
-  }
-
   /**
-   * After a sequence error the broker and the client disagree; start over with a new producer id
-   * (Kafka bumps the epoch; a new id gives the same clean slate).
+   * Bumps the epoch locally (Kafka's bumpIdempotentProducerEpoch); at the largest epoch, forgets the
+   * producer id so that the next pass asks InitProducerId for a new one.
    */
-  reset(): void {
-    this.producerId = -1n;
-    this.producerEpoch = -1;
-    this.sequences.clear();
+  bumpEpoch(): void {
+    if (this.producerEpoch >= 0x7fff) {
+      this.producerId = -1n;
+      this.producerEpoch = -1;
+      return;
+    }
+    this.producerEpoch++;
+    this.cluster.logger.info(
+      { clientId: this.cluster.clientId, producerId: String(this.producerId), epoch: this.producerEpoch },
+      'bumped the producer epoch',
+    );
   }
 }

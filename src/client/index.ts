@@ -58,5 +58,6 @@ export {
   type RecordMetadata,
   type SendRequest,
 } from './producer.js';
+export type { SenderStats } from './sender.js';
 export type { Bytes, Deserializer, HeadersInput, Serializer } from './serde.js';
 export type { OffsetResetStrategy } from './subscription-state.js';

@@ -50,11 +50,17 @@ export function murmur2Partition(key: Uint8Array, numPartitions: number): number
 
 /** Per-topic sticky partitions for keyless records (KIP-480's StickyPartitionCache). */
 export class StickyPartitionCache {
-  private readonly current = new Map<string, number>();
+  private readonly byTopic = new Map<string, number>();
+
+  /** The topic's sticky partition, if it has one below numPartitions. */
+  current(topic: string, numPartitions: number): number | undefined {
+    const p = this.byTopic.get(topic);
+    return p !== undefined && p < numPartitions ? p : undefined;
+  }
 
   /** The topic's sticky partition, choosing one if there is none yet. */
   partition(topic: string, numPartitions: number, available: readonly number[]): number {
-    const p = this.current.get(topic);
+    const p = this.byTopic.get(topic);
     if (p !== undefined && p < numPartitions) return p;
     return this.next(topic, numPartitions, available, -1);
   }
@@ -71,7 +77,7 @@ export class StickyPartitionCache {
       do p = pool[Math.floor(Math.random() * pool.length)];
       while (p === previous);
     }
-    this.current.set(topic, p);
+    this.byTopic.set(topic, p);
     return p;
   }
 }

@@ -7,6 +7,13 @@
 // (turned off, with a warning, when the broker lacks InitProducerId: see idempotence.ts).
 // Like Kafka, idempotence left at its default is quietly disabled by acks other than all, and
 // refused with an explicit enable.
+//
+// Order: records of one partition are appended in send() order and batches leave in that order,
+// up to max.in.flight.requests.per.connection of them in flight per partition (sender.ts). With
+// idempotence (the default) retries never reorder or duplicate them. Without it, a connection
+// failure resends in order (a batch may be written twice), but a batch the broker refuses while
+// the next one is appended can land after it, as in Kafka: set maxInFlightRequestsPerConnection to
+// 1 to rule that out.
 
 import { type CompressionName, compressionTypeFromName } from '../protocol/compression/types.js';
 import { ErrorCode } from '../protocol/errors.js';
@@ -15,8 +22,14 @@ import { Cluster, type ClusterOptions, type TopicMetadata } from './cluster.js';
 import { ClientClosedError, KafkaError, KafkaTimeoutError } from './errors.js';
 import { ProducerIdManager } from './idempotence.js';
 import { murmur2Partition, StickyPartitionCache } from './partitioner.js';
-import { estimateRecordSize, RecordAccumulator, type RecordMetadata } from './record-accumulator.js';
-import { Sender } from './sender.js';
+import {
+  estimateRecordSize,
+  type PartitionQueue,
+  RecordAccumulator,
+  type RecordMetadata,
+  type RecordSink,
+} from './record-accumulator.js';
+import { Sender, type SenderStats } from './sender.js';
 import { type Bytes, defaultSerializer, type HeadersInput, type Serializer, toHeaders } from './serde.js';
 
 export type { RecordMetadata } from './record-accumulator.js';
@@ -39,7 +52,10 @@ export interface ProducerOptions<K = Bytes, V = Bytes> extends ClusterOptions {
   retryBackoffMaxMs?: number;
   /** delivery.timeout.ms (120000). */
   deliveryTimeoutMs?: number;
-  /** max.in.flight.requests.per.connection (5). */
+  /**
+   * max.in.flight.requests.per.connection (5): Produce requests in flight per broker, and so
+   * batches in flight per partition. At most 5 with idempotence.
+   */
   maxInFlightRequestsPerConnection?: number;
   /** enable.idempotence (true). */
   idempotent?: boolean;
@@ -71,6 +87,58 @@ export interface SendRequest<K = Bytes, V = Bytes> {
   topic: string;
   messages: ProducerRecord<K, V>[];
   signal?: AbortSignal;
+  /**
+   * Called once per record as soon as its batch is settled (Kafka's send callback), before send()
+   * resolves: `index` is the record's position in `messages`; error is null on success.
+   */
+  onRecord?: (index: number, error: unknown, metadata: RecordMetadata | null) => void;
+}
+
+/** Collects the outcome of one send() call: one array and one promise for all its records. */
+class SendResult implements RecordSink {
+  readonly results: RecordMetadata[];
+  private pending: number;
+  private error: unknown = undefined;
+  private errorIndex = Number.POSITIVE_INFINITY;
+  private settle: (() => void) | null = null;
+  private appending = true;
+
+  constructor(
+    n: number,
+    private readonly onRecord: SendRequest['onRecord'],
+  ) {
+    this.results = new Array(n);
+    this.pending = n;
+  }
+
+  delivered(index: number, metadata: RecordMetadata): void {
+    this.results[index] = metadata;
+    this.onRecord?.(index, null, metadata);
+    if (--this.pending === 0 && !this.appending) this.settle?.();
+  }
+
+  failed(index: number, err: unknown): void {
+    // The error of the first record in the call's order is the one send() rejects with.
+    if (index < this.errorIndex) {
+      this.errorIndex = index;
+      this.error = err;
+    }
+    this.onRecord?.(index, err, null);
+    if (--this.pending === 0 && !this.appending) this.settle?.();
+  }
+
+  /** Resolves with every record's metadata once all are settled; rejects with the first failure. */
+  wait(): Promise<RecordMetadata[]> {
+    this.appending = false;
+    const finish = (): RecordMetadata[] => {
+      if (this.errorIndex !== Number.POSITIVE_INFINITY) throw this.error;
+      return this.results;
+    };
+    if (this.pending === 0) return Promise.resolve().then(finish);
+    return new Promise<void>((resolve) => {
+      this.settle = resolve;
+    }).then(finish);
+  }
 }
 
 export class Producer<K = Bytes, V = Bytes> {
@@ -86,6 +154,7 @@ export class Producer<K = Bytes, V = Bytes> {
   private readonly maxBlockMs: number;
   private readonly partitioner: ProducerOptions<K, V>['partitioner'];
   private readonly memoryWaiters: (() => void)[] = [];
+  private readonly appendsInProgress = new Set<Promise<void>>();
   private closed = false;
   private closing: Promise<void> | null = null;
 
@@ -153,51 +222,72 @@ export class Producer<K = Bytes, V = Bytes> {
    */
   async send(request: SendRequest<K, V>): Promise<RecordMetadata[]> {
     if (this.closed) throw new ClientClosedError('the producer is closed');
+    // flush() waits for sends still looking up metadata or waiting for memory (Kafka's
+    // appendsInProgress): their records were handed over before the flush, so it covers them.
+    let appended!: () => void;
+    const appending = new Promise<void>((r) => {
+      appended = r;
+    });
+    this.appendsInProgress.add(appending);
+    let result: SendResult;
+    try {
+      result = await this.append(request);
+    } finally {
+      this.appendsInProgress.delete(appending);
+      appended();
+    }
+    this.sender.wakeup();
+    return result.wait();
+  }
+
+  private async append(request: SendRequest<K, V>): Promise<SendResult> {
     const { topic, messages, signal } = request;
     const [meta] = await this.cluster.waitForTopics([topic], this.maxBlockMs, signal);
     const now = Date.now();
-    const results: Promise<RecordMetadata>[] = [];
-    for (const m of messages) {
-      const key = this.keySerializer(m.key as K, topic);
-      const value = this.valueSerializer(m.value, topic);
-      const timestamp =
-        m.timestamp === undefined
-          ? now
-          : typeof m.timestamp === 'number'
-            ? m.timestamp
-            : m.timestamp.getTime();
-      const record: RecordInput = { key, value, headers: toHeaders(m.headers), timestamp };
+    const n = messages.length;
+    const result = new SendResult(n, request.onRecord);
+    const keySerializer = this.keySerializer;
+    const valueSerializer = this.valueSerializer;
+    let queue: PartitionQueue | undefined;
+    for (let i = 0; i < n; i++) {
+      const m = messages[i];
+      const key = keySerializer(m.key as K, topic);
+      const value = valueSerializer(m.value, topic);
+      const ts = m.timestamp;
+      const timestamp = ts === undefined ? now : typeof ts === 'number' ? ts : ts.getTime();
+      const record: RecordInput = {
+        key,
+        value,
+        headers: m.headers === undefined ? undefined : toHeaders(m.headers),
+        timestamp,
+      };
       const size = estimateRecordSize(record);
       if (size + 61 > this.maxRequestSize) {
-        results.push(
-          Promise.reject(
-            new KafkaError(
-              ErrorCode.MESSAGE_TOO_LARGE,
-              `the record is ${size} bytes, more than max.request.size (${this.maxRequestSize})`,
-            ),
+        result.failed(
+          i,
+          new KafkaError(
+            ErrorCode.MESSAGE_TOO_LARGE,
+            `the record is ${size} bytes, more than max.request.size (${this.maxRequestSize})`,
           ),
         );
         continue;
       }
       if (this.accumulator.bufferedBytes + size > this.bufferMemory) await this.waitForMemory(size, signal);
       if (this.closed) {
-        results.push(Promise.reject(new ClientClosedError('the producer closed during send')));
+        result.failed(i, new ClientClosedError('the producer closed during send'));
         continue;
       }
       const partition = this.choosePartition(topic, meta, key, value, m.partition, size);
-      results.push(
-        new Promise<RecordMetadata>((resolve, reject) => {
-          const full = this.accumulator.append(topic, partition, record, size, { resolve, reject }, now);
-          if (full) this.sender.wakeup();
-        }),
-      );
+      if (queue === undefined || queue.partition !== partition)
+        queue = this.accumulator.queue(topic, partition);
+      if (this.accumulator.append(queue, record, size, result, i, now)) this.sender.wakeup();
     }
-    this.sender.wakeup();
-    // Avoid unhandled rejections for records after the first failure: all are awaited here.
-    const settled = await Promise.allSettled(results);
-    const failed = settled.find((s) => s.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-    return settled.map((s) => (s as PromiseFulfilledResult<RecordMetadata>).value);
+    return result;
+  }
+
+  /** What the sender has done so far (requests, retries, the deepest per-partition pipeline). */
+  get senderStats(): Readonly<SenderStats> {
+    return this.sender.stats;
   }
 
   private choosePartition(
@@ -221,11 +311,11 @@ export class Producer<K = Bytes, V = Bytes> {
     const custom = this.partitioner?.({ topic, key, value }, meta);
     if (custom !== undefined) return custom;
     if (key !== null) return murmur2Partition(key, n);
-    const available = meta.partitions.filter((p) => p && p.leader >= 0).map((p) => p.partition);
-    const p = this.sticky.partition(topic, n, available);
-    if (this.accumulator.fitsOpenBatch(topic, p, size)) return p;
+    const available = () => meta.partitions.filter((p) => p && p.leader >= 0).map((p) => p.partition);
+    const p = this.sticky.current(topic, n) ?? this.sticky.partition(topic, n, available());
+    if (n === 1 || this.accumulator.fitsOpenBatch(topic, p, size)) return p;
     // The record would start a new batch: move on to another partition (KIP-480's onNewBatch).
-    return this.sticky.next(topic, n, available, p);
+    return this.sticky.next(topic, n, available(), p);
   }
 
   private async waitForMemory(size: number, signal?: AbortSignal): Promise<void> {
@@ -250,8 +340,12 @@ export class Producer<K = Bytes, V = Bytes> {
     }
   }
 
-  /** Sends everything buffered now and resolves when each of those records is settled. */
+  /**
+   * Sends everything buffered now, and the records of send() calls made before it that are still
+   * waiting for metadata or buffer space, and resolves when each of those records is settled.
+   */
   async flush(): Promise<void> {
+    if (this.appendsInProgress.size > 0) await Promise.all(this.appendsInProgress);
     const batches = this.accumulator.allBatches();
     if (batches.length === 0) return;
     this.sender.flushing++;

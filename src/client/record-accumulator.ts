@@ -2,11 +2,18 @@
 // them. A batch is closed to appends when it reaches batch.size, when the sender drains it, or
 // when it is retried (its bytes and sequence numbers must not change between attempts).
 //
-// Invariant: batches of a partition leave in the order they were created, and at most one batch
-// per partition is in flight (the partition is "muted" meanwhile, as Kafka's guaranteeMessageOrder
-// does), so a retried batch is always resent before any later batch: per-partition order survives
-// retries, with or without idempotence.
+// Each partition's queue holds every batch not yet settled, in creation order, which is also the
+// order of their sequence numbers: the front ones may be in flight (up to
+// max.in.flight.requests.per.connection of them, see sender.ts), the rest wait. A settled batch
+// leaves the queue wherever it is. The queue also carries the partition's idempotence state (Kafka's
+// TxnPartitionEntry): the producer id and epoch its sequences belong to, the next sequence, the
+// last acknowledged one, and whether an epoch bump was asked for.
+//
+// Each record carries its own callback (a sink and an index): send() gathers a whole call's results
+// in one array and one promise instead of a promise per record.
 
+import { CRC_OFFSET, PRODUCER_ID_OFFSET } from '../protocol/records/constants.js';
+import { computeRecordBatchCrc } from '../protocol/records/header.js';
 import type { RecordInput } from '../protocol/records/types.js';
 
 export interface RecordMetadata {
@@ -18,15 +25,18 @@ export interface RecordMetadata {
   timestamp: number;
 }
 
-interface RecordCallback {
-  resolve: (m: RecordMetadata) => void;
-  reject: (e: unknown) => void;
+/** Where a record's outcome goes: `index` is the record's position in its send() call. */
+export interface RecordSink {
+  delivered(index: number, metadata: RecordMetadata): void;
+  failed(index: number, err: unknown): void;
 }
 
 /** Size of a record in a batch, estimated from above (varint lengths at their widest). */
 export function estimateRecordSize(r: RecordInput): number {
   let n = 21 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
-  for (const h of r.headers ?? []) n += 10 + Buffer.byteLength(h.key) + (h.value?.length ?? 0);
+  const headers = r.headers;
+  if (headers !== undefined)
+    for (const h of headers) n += 10 + Buffer.byteLength(h.key) + (h.value?.length ?? 0);
   return n;
 }
 
@@ -34,36 +44,38 @@ export const BATCH_OVERHEAD = 61;
 
 export class ProducerBatch {
   readonly records: RecordInput[] = [];
-  readonly callbacks: RecordCallback[] = [];
+  readonly sinks: RecordSink[] = [];
+  readonly indexes: number[] = [];
   sizeInBytes = BATCH_OVERHEAD;
   /** No more appends: full, drained, or being retried. */
   closed = false;
+  /** Times sent (an attempt counts when its request leaves). */
   attempts = 0;
+  /** On the wire: sent, and neither answered nor failed yet. */
+  inFlight = false;
   /** Not resent before this time (retry.backoff.ms after a failure). */
   retryAt = 0;
-  /** Set when first drained with idempotence; kept across retries. -1 otherwise. */
+  /** Set when first drained with idempotence; kept across retries unless the epoch is bumped. -1 otherwise. */
   baseSequence = -1;
   producerId = -1n;
   producerEpoch = -1;
+  /** The sequence was rewritten after an epoch bump (Kafka's sequenceHasBeenReset). */
+  sequenceReset = false;
   /** The encoded batch, built once and resent as is. */
   encoded: Buffer | null = null;
   private settled = false;
-  readonly done: Promise<void>;
-  private markDone!: () => void;
+  private doneWaiters: (() => void)[] | null = null;
 
   constructor(
     readonly topic: string,
     readonly partition: number,
     readonly createdAt: number,
-  ) {
-    this.done = new Promise((r) => {
-      this.markDone = r;
-    });
-  }
+  ) {}
 
-  append(record: RecordInput, size: number, cb: RecordCallback): void {
+  append(record: RecordInput, size: number, sink: RecordSink, index: number): void {
     this.records.push(record);
-    this.callbacks.push(cb);
+    this.sinks.push(sink);
+    this.indexes.push(index);
     this.sizeInBytes += size;
   }
 
@@ -71,15 +83,55 @@ export class ProducerBatch {
     return this.settled;
   }
 
+  get recordCount(): number {
+    return this.records.length;
+  }
+
+  /** The last sequence of the batch (base + count - 1, wrapping at 2^31). */
+  get lastSequence(): number {
+    return (this.baseSequence + this.records.length - 1) % 0x80000000;
+  }
+
+  /** Resolves once the batch is settled (flush and close wait on it). */
+  get done(): Promise<void> {
+    if (this.settled) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.doneWaiters ??= [];
+      this.doneWaiters.push(resolve);
+    });
+  }
+
+  /**
+   * Gives the batch a producer id, epoch and base sequence. An encoded batch is patched in place
+   * (the three fields and the CRC that covers them): an epoch bump renumbers batches already sent.
+   */
+  setProducerState(producerId: bigint, producerEpoch: number, baseSequence: number): void {
+    this.producerId = producerId;
+    this.producerEpoch = producerEpoch;
+    this.baseSequence = baseSequence;
+    const b = this.encoded;
+    if (b !== null) {
+      b.writeBigInt64BE(producerId, PRODUCER_ID_OFFSET);
+      b.writeInt16BE(producerEpoch, PRODUCER_ID_OFFSET + 8);
+      b.writeInt32BE(baseSequence, PRODUCER_ID_OFFSET + 10);
+      b.writeUInt32BE(computeRecordBatchCrc(b), CRC_OFFSET);
+    }
+  }
+
   complete(baseOffset: bigint, logAppendTime: bigint): void {
     if (this.settled) return;
     this.settled = true;
-    for (let i = 0; i < this.records.length; i++) {
-      this.callbacks[i].resolve({
-        topic: this.topic,
-        partition: this.partition,
-        offset: baseOffset < 0n ? -1n : baseOffset + BigInt(i),
-        timestamp: logAppendTime >= 0n ? Number(logAppendTime) : (this.records[i].timestamp ?? -1),
+    const { topic, partition, records, sinks, indexes } = this;
+    const appendTime = logAppendTime >= 0n ? Number(logAppendTime) : -1;
+    // Offsets as numbers while exact (every offset below 2^53), one bigint each at the end.
+    const base = baseOffset < 0n ? -1 : baseOffset <= 9007199254740991n ? Number(baseOffset) : -2;
+    for (let i = 0; i < records.length; i++) {
+      const offset = base === -1 ? -1n : base === -2 ? baseOffset + BigInt(i) : BigInt(base + i);
+      sinks[i].delivered(indexes[i], {
+        topic,
+        partition,
+        offset,
+        timestamp: appendTime >= 0 ? appendTime : (records[i].timestamp ?? -1),
       });
     }
     this.markDone();
@@ -88,15 +140,62 @@ export class ProducerBatch {
   fail(err: unknown): void {
     if (this.settled) return;
     this.settled = true;
-    for (const cb of this.callbacks) cb.reject(err);
+    const { sinks, indexes } = this;
+    for (let i = 0; i < sinks.length; i++) sinks[i].failed(indexes[i], err);
     this.markDone();
+  }
+
+  private markDone(): void {
+    const w = this.doneWaiters;
+    this.doneWaiters = null;
+    if (w !== null) for (const r of w) r();
   }
 }
 
 export class PartitionQueue {
+  /** Unsettled batches in creation (and sequence) order; the front ones may be in flight. */
   readonly batches: ProducerBatch[] = [];
-  /** A batch of this partition is in flight: the next one waits (ordering). */
-  muted = false;
+  /** Batches of this partition on the wire. */
+  inFlight = 0;
+  // Idempotence (Kafka's TxnPartitionEntry): the producer id and epoch of this partition's
+  // sequences, the next sequence to hand out, and the last one the broker acknowledged.
+  producerId = -1n;
+  producerEpoch = -1;
+  nextSequence = 0;
+  lastAckedSequence = -1;
+  /** The broker and this producer disagree on the sequences: bump the epoch and renumber. */
+  epochBumpRequired = false;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+
+  /** Takes `count` sequence numbers; returns the first. Sequences wrap at 2^31. */
+  takeSequence(count: number): number {
+    const s = this.nextSequence;
+    this.nextSequence = (s + count) % 0x80000000;
+    return s;
+  }
+
+  /**
+   * Starts this partition's sequences over at 0 under a new producer id and epoch (Kafka's
+   * startSequencesAtBeginning): every batch that already has a sequence gets a new one, in order.
+   */
+  startSequencesAtBeginning(producerId: bigint, producerEpoch: number): void {
+    let seq = 0;
+    for (const b of this.batches) {
+      if (b.baseSequence < 0) break;
+      b.setProducerState(producerId, producerEpoch, seq);
+      b.sequenceReset = true;
+      seq += b.recordCount;
+    }
+    this.producerId = producerId;
+    this.producerEpoch = producerEpoch;
+    this.nextSequence = seq;
+    this.lastAckedSequence = -1;
+    this.epochBumpRequired = false;
+  }
 }
 
 export class RecordAccumulator {
@@ -114,14 +213,14 @@ export class RecordAccumulator {
     const k = RecordAccumulator.key(topic, partition);
     let q = this.queues.get(k);
     if (!q) {
-      q = new PartitionQueue();
+      q = new PartitionQueue(topic, partition);
       this.queues.set(k, q);
     }
     return q;
   }
 
-  entries(): IterableIterator<[string, PartitionQueue]> {
-    return this.queues.entries();
+  partitions(): IterableIterator<PartitionQueue> {
+    return this.queues.values();
   }
 
   /** Whether a record of `size` bytes would join an open batch (rather than start a new one). */
@@ -131,40 +230,39 @@ export class RecordAccumulator {
     return last !== undefined && !last.closed && last.sizeInBytes + size <= this.batchSize;
   }
 
-  /** Appends a record; returns the batch if it is now full (ready to send). */
+  /** Appends a record to a partition's queue; returns true when that filled a batch (send it). */
   append(
-    topic: string,
-    partition: number,
+    q: PartitionQueue,
     record: RecordInput,
     size: number,
-    cb: RecordCallback,
+    sink: RecordSink,
+    index: number,
     now: number,
-  ): ProducerBatch | null {
-    const q = this.queue(topic, partition);
+  ): boolean {
     let last = q.batches[q.batches.length - 1];
     if (!last || last.closed || (last.records.length > 0 && last.sizeInBytes + size > this.batchSize)) {
       if (last) last.closed = true;
-      last = new ProducerBatch(topic, partition, now);
+      last = new ProducerBatch(q.topic, q.partition, now);
       q.batches.push(last);
     }
-    last.append(record, size, cb);
+    last.append(record, size, sink, index);
     this.bufferedBytes += size;
     if (last.sizeInBytes >= this.batchSize) {
       last.closed = true;
-      return last;
+      return true;
     }
-    return null;
+    return false;
   }
 
-  /** Removes a settled batch from the front of its queue and frees its bytes. */
+  /** Removes a settled batch from its queue and frees its bytes. */
   remove(batch: ProducerBatch): void {
     const q = this.queues.get(RecordAccumulator.key(batch.topic, batch.partition));
     if (!q) return;
-    const i = q.batches.indexOf(batch);
-    if (i >= 0) q.batches.splice(i, 1);
+    const i = q.batches[0] === batch ? 0 : q.batches.indexOf(batch);
+    if (i < 0) return;
+    if (i === 0) q.batches.shift();
+    else q.batches.splice(i, 1);
     this.bufferedBytes -= batch.sizeInBytes - BATCH_OVERHEAD;
-    if (q.batches.length === 0 && !q.muted)
-      this.queues.delete(RecordAccumulator.key(batch.topic, batch.partition));
   }
 
   /** Every batch not yet settled (for flush and close). */

@@ -126,6 +126,143 @@ describe('samsa topic', () => {
   });
 });
 
+describe('samsa perf', () => {
+  it('perf produce: progress lines, a summary with latency percentiles, and the records in the log', async () => {
+    await ok(['topic', 'create', 'perf1', '-p', '2']);
+    const out = await ok([
+      'perf',
+      'produce',
+      '--topic',
+      'perf1',
+      '--num-records',
+      '5000',
+      '--record-size',
+      '100',
+      '--linger-ms',
+      '1',
+      '--batch-size',
+      '8192',
+      '--reporting-interval',
+      '1',
+    ]);
+    const lines = out.trim().split('\n');
+    // Progress lines, then the summary (Kafka's format).
+    const progress = lines.slice(0, -1);
+    expect(progress.length).toBeGreaterThan(0);
+    for (const l of progress)
+      expect(l).toMatch(
+        /^\d+ records sent, [\d.]+ records\/sec \([\d.]+ MB\/sec\), [\d.]+ ms avg latency, [\d.]+ ms max latency\.$/,
+      );
+    expect(progress.reduce((n, l) => n + Number(l.split(' ')[0]), 0)).toBeLessThanOrEqual(5000);
+    expect(lines.at(-1)).toMatch(
+      /^5000 records sent, [\d.]+ records\/sec \([\d.]+ MB\/sec\), [\d.]+ ms avg latency, [\d.]+ ms max latency, [\d.]+ ms 50th, [\d.]+ ms 95th, [\d.]+ ms 99th, [\d.]+ ms 99\.9th\.$/,
+    );
+    const desc = JSON.parse(await ok(['--json', 'topic', 'describe', 'perf1']));
+    expect(desc.partitions).toHaveLength(2);
+    // Every record is in the log, each value record-size bytes.
+    const consumed = JSON.parse(
+      await ok([
+        '--json',
+        'perf',
+        'consume',
+        '--topic',
+        'perf1',
+        '--num-records',
+        '5000',
+        '--timeout',
+        '5000',
+      ]),
+    );
+    expect(consumed).toMatchObject({ topic: 'perf1', records: 5000, bytes: 500_000 });
+  });
+
+  it('perf produce --json: a machine-readable summary on stdout, progress on stderr; keys, acks and compression', async () => {
+    const r = await samsa([
+      '--json',
+      'perf',
+      'produce',
+      '-t',
+      'perf2',
+      '-n',
+      '3000',
+      '-s',
+      '50',
+      '--key-size',
+      '8',
+      '--acks',
+      '1',
+      '-z',
+      'lz4',
+      '--throughput',
+      '20000',
+      '--reporting-interval',
+      '50',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s).toMatchObject({ topic: 'perf2', records: 3000, failed: 0, bytes: 3000 * 58 });
+    for (const k of [
+      'recordsPerSec',
+      'mbPerSec',
+      'avgLatencyMs',
+      'maxLatencyMs',
+      'p50LatencyMs',
+      'p95LatencyMs',
+      'p99LatencyMs',
+      'p999LatencyMs',
+      'elapsedMs',
+    ])
+      expect(typeof s[k], k).toBe('number');
+    expect(s.p50LatencyMs).toBeLessThanOrEqual(s.p99LatencyMs);
+    expect(s.p99LatencyMs).toBeLessThanOrEqual(s.maxLatencyMs);
+    expect(r.stderr).toMatch(/records sent, .* records\/sec/);
+    // Read back: the keys were 8 bytes each.
+    const c = await ok(['perf', 'consume', '-t', 'perf2', '-n', '3000', '--timeout', '5000']);
+    const [head, row] = c.trim().split('\n');
+    expect(head.split(/\s+/)).toEqual([
+      'START',
+      'END',
+      'MB',
+      'MB/SEC',
+      'RECORDS',
+      'RECORDS/SEC',
+      'REBALANCE-MS',
+      'FETCH-MS',
+      'FETCH-MB/SEC',
+      'FETCH-RECORDS/SEC',
+    ]);
+    expect(row.split(/\s+/)[4]).toBe('3000');
+  });
+
+  it('perf consume with a group commits its position; too few records within --timeout is exit 1', async () => {
+    await ok(['perf', 'produce', '-t', 'perf3', '-n', '400', '-s', '10']);
+    const s = JSON.parse(await ok(['--json', 'perf', 'consume', '-t', 'perf3', '-n', '400', '-g', 'perf-g']));
+    expect(s).toMatchObject({ records: 400, bytes: 4000 });
+    expect(typeof s.rebalanceTimeMs).toBe('number');
+    expect(typeof s.fetchTimeMs).toBe('number');
+    const lag = JSON.parse(await ok(['--json', 'group', 'describe', 'perf-g']));
+    expect(lag.offsets).toEqual([expect.objectContaining({ topic: 'perf3', committed: 400, lag: 0 })]);
+    const short = await samsa(['--json', 'perf', 'consume', '-t', 'perf3', '-n', '500', '--timeout', '300']);
+    expect(short.code).toBe(1);
+    expect(JSON.parse(short.stdout)).toMatchObject({ records: 400 });
+    expect(short.stderr).toMatch(/^samsa: only 400 of 500 records within --timeout 300 ms/);
+  });
+
+  it('perf: usage errors and --help', async () => {
+    const missing = await samsa(['perf', 'produce', '--topic', 'x', '--num-records', '10']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/--record-size/);
+    const bad = await samsa(['perf', 'produce', '-t', 'x', '-n', '10', '-s', '10', '--throughput', '0']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--throughput must be/);
+    const help = await samsa(['perf', 'produce', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: samsa perf produce/);
+    expect(help.stdout).toMatch(/--throughput/);
+    expect((await samsa(['perf', 'consume', '--help'])).stdout).toMatch(/Usage: samsa perf consume/);
+  });
+});
+
 describe('samsa produce and consume', () => {
   it('produces lines with keys and headers and consumes them in every format', async () => {
     await ok(['topic', 'create', 'pc', '-p', '1']);

@@ -144,10 +144,22 @@ describe('transactions from kafkajs', () => {
       await t.send({ topic: 'txn-compact', messages: messages.map((m) => ({ ...m, partition: 0 })) });
       await (commit ? t.commit() : t.abort());
     };
-    await run([{ key: 'k1', value: 'v1' }, { key: 'k2', value: 'v2' }], true);
+    await run(
+      [
+        { key: 'k1', value: 'v1' },
+        { key: 'k2', value: 'v2' },
+      ],
+      true,
+    );
     // The aborted transaction's k1 comes later in the log than the committed one: a cleaner that
     // took it for the latest value would drop v1.
-    await run([{ key: 'k1', value: 'aborted' }, { key: 'k3', value: 'aborted' }], false);
+    await run(
+      [
+        { key: 'k1', value: 'aborted' },
+        { key: 'k3', value: 'aborted' },
+      ],
+      false,
+    );
     await run([{ key: 'k2', value: 'v2b' }], true);
     await new Promise((r) => setTimeout(r, 500));
     await run([{ key: 'roll', value: 'over' }], true); // rolls the segment: the rest is cleanable
@@ -183,7 +195,11 @@ describe('transactions from kafkajs', () => {
       });
       expect(listed.errorCode).toBe(ErrorCode.NONE);
       expect(listed.unknownStateFilters).toEqual(['Bogus']);
-      expect(listed.transactionStates.map((t) => t.transactionalId).sort()).toEqual(['js-compact', 'js-fence', 'js-txn']);
+      expect(listed.transactionStates.map((t) => t.transactionalId).sort()).toEqual([
+        'js-compact',
+        'js-fence',
+        'js-txn',
+      ]);
       const described = await client.request(
         65,
         0,
