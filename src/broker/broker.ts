@@ -456,6 +456,9 @@ function newTransactionCoordinator(
       'transaction.remove.expired.transaction.cleanup.interval.ms',
     ),
     groupPartitionFor: (groupId) => groupCoordinator.partitionFor(groupId),
+    // The next transaction of an id waits for the previous one's markers rather than answering
+    // CONCURRENT_TRANSACTIONS (the client's retry would cost it a backoff each time).
+    completionWaitMs: 5000,
     logger: log.child({ component: 'transaction-coordinator' }),
   });
 }

@@ -33,8 +33,13 @@ export class TransactionTopicStore implements TransactionStore {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Appends now (synchronously, so in call order) and resolves once durable. */
-  append(partition: number, key: Buffer, value: Buffer | null): Promise<void> {
+  /** Appends now (synchronously, so in call order) and resolves once durable (or at once). */
+  append(
+    partition: number,
+    key: Buffer,
+    value: Buffer | null,
+    opts: { durable?: boolean } = {},
+  ): Promise<void> {
     const p = this.replicaManager.get(TRANSACTION_STATE_TOPIC_NAME, partition);
     if (!p) {
       return Promise.reject(
@@ -54,9 +59,15 @@ export class TransactionTopicStore implements TransactionStore {
         ),
       );
     }
-    return r.durable.catch((err: unknown) => {
+    const durable = r.durable.catch((err: unknown) => {
       throw new TransactionStoreError(storageErrorCode(err), (err as Error).message);
     });
+    if (opts.durable === false) {
+      // Nobody waits: a storage failure takes the log offline, which the next durable append reports.
+      durable.catch(() => {});
+      return Promise.resolve();
+    }
+    return durable;
   }
 }
 

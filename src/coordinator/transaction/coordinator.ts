@@ -83,6 +83,14 @@ export interface TransactionCoordinatorConfig {
   markerRetryBackoffMs: number;
   /** The coordinator (partition leader) epoch the markers carry; 0 on a single node. */
   coordinatorEpoch: number;
+  /**
+   * How long an AddPartitionsToTxn / AddOffsetsToTxn that finds its transactional id still
+   * completing the previous transaction (markers being written) waits for that before answering
+   * CONCURRENT_TRANSACTIONS. Kafka answers at once and the client retries after a backoff (20 ms in
+   * the Java client), which caps a producer at a few dozen transactions per second; waiting here
+   * answers as soon as the markers are durable. 0 answers at once, as Kafka.
+   */
+  completionWaitMs: number;
 }
 
 export const DEFAULT_TRANSACTION_COORDINATOR_CONFIG: TransactionCoordinatorConfig = {
@@ -94,6 +102,7 @@ export const DEFAULT_TRANSACTION_COORDINATOR_CONFIG: TransactionCoordinatorConfi
   transactionVersionLevel: 2,
   markerRetryBackoffMs: 100,
   coordinatorEpoch: 0,
+  completionWaitMs: 0,
 };
 
 export interface TransactionCoordinatorLogger {
@@ -304,11 +313,16 @@ export class TransactionCoordinator {
    * the client-facing error; never rejects. On failure the pending state is dropped unless
    * `keepPendingOnError` (the completion record, which is retried).
    */
-  private async write(txn: TransactionMetadata, t: TxnTransit, keepPendingOnError = false): Promise<number> {
+  private async write(
+    txn: TransactionMetadata,
+    t: TxnTransit,
+    keepPendingOnError = false,
+    durable = true,
+  ): Promise<number> {
     const key = transactionLogKey(txn.transactionalId);
     const value = transactionLogValue(t, transactionLogValueVersion(this.config.transactionVersionLevel));
     try {
-      await this.store.append(this.partitionFor(txn.transactionalId), key, value);
+      await this.store.append(this.partitionFor(txn.transactionalId), key, value, { durable });
     } catch (e) {
       const appendError = storeErrorCode(e);
       const errorCode = txnAppendErrorToResponseError(appendError);
@@ -573,6 +587,18 @@ export class TransactionCoordinator {
     );
   }
 
+  /** Waits (up to completionWaitMs) for the id's previous transaction to finish completing. */
+  private async awaitCompletion(transactionalId: string): Promise<void> {
+    const completing = this.completing.get(transactionalId);
+    if (!completing || this.config.completionWaitMs <= 0) return;
+    let cancel = (): void => {};
+    const timeout = new Promise<void>((resolve) => {
+      cancel = this.time.schedule(this.config.completionWaitMs, resolve);
+    });
+    await Promise.race([completing, timeout]);
+    cancel();
+  }
+
   private async addPartitions(
     transactionalId: string,
     producerId: bigint,
@@ -580,6 +606,7 @@ export class TransactionCoordinator {
     partitions: Array<{ topic: string; partition: number }>,
     clientTransactionVersion: number,
   ): Promise<number> {
+    await this.awaitCompletion(transactionalId);
     const unavailable = this.unavailableError();
     if (unavailable !== ErrorCode.NONE) return unavailable;
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
@@ -863,7 +890,11 @@ export class TransactionCoordinator {
     for (;;) {
       if (!this.stillOwned(txn)) return;
       complete.txnLastUpdateTimestamp = this.time.now();
-      const errorCode = await this.write(txn, complete, true);
+      // The completion record need not be durable before it is acted on: the markers it follows
+      // are, and should a crash lose it, the reload finds the transaction in PrepareCommit /
+      // PrepareAbort and writes the (idempotent) markers and the completion again. The next
+      // durable write to this partition (the next transaction's) makes it durable too.
+      const errorCode = await this.write(txn, complete, true, false);
       if (errorCode === ErrorCode.NONE) return;
       await this.sleep(this.config.markerRetryBackoffMs);
     }

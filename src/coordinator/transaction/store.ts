@@ -8,10 +8,11 @@ import { appendErrorToResponseError, GroupStoreError } from '../group/store.js';
 export interface TransactionStore {
   /** Appends one record (key and value bytes from records.ts; value null is a tombstone) to
    *  __transaction_state partition `partition` with the durability of an acks=all produce,
-   *  uncompressed; resolves when durable. Appends must reach the log in call order. Rejects with a
-   *  TransactionStoreError (or any error with a numeric `errorCode`) carrying the append's Kafka
-   *  error code. */
-  append(partition: number, key: Buffer, value: Buffer | null): Promise<void>;
+   *  uncompressed; resolves when durable, or with `durable: false` as soon as it is in the log
+   *  (later appends to the partition still come after it). Appends must reach the log in call
+   *  order. Rejects with a TransactionStoreError (or any error with a numeric `errorCode`)
+   *  carrying the append's Kafka error code. */
+  append(partition: number, key: Buffer, value: Buffer | null, opts?: { durable?: boolean }): Promise<void>;
 }
 
 /** A failed __transaction_state append, with the Kafka error code the log gave. */

@@ -27,6 +27,8 @@ export interface StoredRecord {
   partition: number;
   key: Buffer;
   value: Buffer | null;
+  /** false when the coordinator did not wait for the record to be durable (unset: it did). */
+  durable?: boolean;
 }
 
 /** __transaction_state in memory: records in append order; `hold()` delays durability until `release()`. */
@@ -56,12 +58,18 @@ export class MemoryTxnStore implements TransactionStore {
     return this.held.length;
   }
 
-  append(partition: number, key: Buffer, value: Buffer | null): Promise<void> {
+  append(
+    partition: number,
+    key: Buffer,
+    value: Buffer | null,
+    opts: { durable?: boolean } = {},
+  ): Promise<void> {
     this.appends++;
     const failure = this.failures.shift();
     if (failure !== undefined) return Promise.reject(new TransactionStoreError(failure, 'injected failure'));
-    this.records.push({ partition, key, value });
-    if (!this.holding) return Promise.resolve();
+    const durable = opts.durable !== false;
+    this.records.push({ partition, key, value, durable });
+    if (!this.holding || !durable) return Promise.resolve();
     return new Promise((resolve) => this.held.push(resolve));
   }
 

@@ -392,3 +392,54 @@ describe('EndTxn (transaction V1)', () => {
     ]);
   });
 });
+
+describe('completing a transaction', () => {
+  it('the completion record is not awaited for durability; every other state is', async () => {
+    const h = Harness.started();
+    const p = await ongoing(h);
+    expect((await h.end(p, true)).errorCode).toBe(ErrorCode.NONE);
+    await settle();
+    expect(h.state()).toBe('CompleteCommit');
+    const written = h.store.records.map((r) => [
+      h.store.states('txn')[h.store.records.indexOf(r)],
+      r.durable,
+    ]);
+    expect(written).toEqual([
+      ['Empty', true],
+      ['Ongoing', true],
+      ['PrepareCommit', true],
+      ['CompleteCommit', false],
+    ]);
+  });
+
+  it('with completionWaitMs, the next AddPartitions waits for the markers instead of CONCURRENT_TRANSACTIONS', async () => {
+    const h = Harness.started({ completionWaitMs: 5000, markerRetryBackoffMs: 100 });
+    const p = await ongoing(h, [['t', 0]]);
+    h.markers.failPartition('t', 0, ErrorCode.NOT_LEADER_OR_FOLLOWER, 1);
+    expect((await h.end(p, true)).errorCode).toBe(ErrorCode.NONE);
+    const next = track(h.add(p, [['t', 1]]));
+    await settle();
+    expect(next.done).toBe(false); // the markers are retried after the backoff
+    await h.advance(100);
+    expect(next.value).toBe(ErrorCode.NONE);
+    expect(h.state()).toBe('Ongoing');
+  });
+
+  it('answers CONCURRENT_TRANSACTIONS once completionWaitMs passes (and at once without it)', async () => {
+    const waiting = Harness.started({ completionWaitMs: 300, markerRetryBackoffMs: 100 });
+    const p = await ongoing(waiting, [['t', 0]]);
+    waiting.markers.failPartition('t', 0, ErrorCode.NOT_LEADER_OR_FOLLOWER, 10);
+    expect((await waiting.end(p, true)).errorCode).toBe(ErrorCode.NONE);
+    const next = track(waiting.add(p, [['t', 1]]));
+    await waiting.advance(299);
+    expect(next.done).toBe(false);
+    await waiting.advance(1);
+    expect(next.value).toBe(ErrorCode.CONCURRENT_TRANSACTIONS);
+
+    const h = Harness.started({ markerRetryBackoffMs: 100 });
+    const q = await ongoing(h, [['t', 0]]);
+    h.markers.failPartition('t', 0, ErrorCode.NOT_LEADER_OR_FOLLOWER, 1);
+    expect((await h.end(q, true)).errorCode).toBe(ErrorCode.NONE);
+    expect(await h.add(q, [['t', 1]])).toBe(ErrorCode.CONCURRENT_TRANSACTIONS);
+  });
+});
