@@ -13,6 +13,7 @@
 //   inactive or the log closes, and on load they are checked against the log and rebuilt by a
 //   rescan when missing, malformed, or pointing at something other than a batch boundary.
 
+import { writevSync } from 'node:fs';
 import { type FileHandle, open, rename, utimes } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { RECORD_BATCH_OVERHEAD } from '../protocol/records/constants.js';
@@ -36,6 +37,8 @@ export interface SegmentSettings {
 
 /** Bytes read after an index entry to find the batch holding an offset, beyond index.interval.bytes. */
 const SCAN_SLACK = 16 * 1024;
+/** Writes up to this size are made synchronously (page cache only; see LogSegment.write). */
+const SYNC_WRITE_MAX_BYTES = 256 * 1024;
 const MAX_WINDOW = 16 * 1024 * 1024;
 
 function errno(e: unknown): string | undefined {
@@ -432,7 +435,14 @@ export class LogSegment {
 
   // ---- writes ----
 
-  /** Writes `chunks` contiguously at `position` (the log's I/O queue calls this in order). */
+  /**
+   * Writes `chunks` contiguously at `position` (the log's I/O queue calls this in order).
+   *
+   * Up to SYNC_WRITE_MAX_BYTES the write is synchronous: it only copies into the page cache (the
+   * fdatasync that makes it durable stays asynchronous), which costs about 3 us of CPU for a small
+   * write, against about 35 us for Node's threadpool round trip of an asynchronous writev (measured
+   * on Node 20). Larger writes go to the threadpool so the event loop never copies megabytes.
+   */
   async write(chunks: Buffer[], position: number): Promise<void> {
     await this.withHandle(async (fh) => {
       let total = 0;
@@ -440,7 +450,10 @@ export class LogSegment {
       let done = 0;
       let bufs = chunks;
       while (done < total) {
-        const { bytesWritten } = await fh.writev(bufs, position + done);
+        const { bytesWritten } =
+          total - done <= SYNC_WRITE_MAX_BYTES
+            ? { bytesWritten: writevSync(fh.fd, bufs, position + done) }
+            : await fh.writev(bufs, position + done);
         if (bytesWritten <= 0) throw new Error(`writev wrote ${bytesWritten} bytes`);
         done += bytesWritten;
         if (done < total) bufs = remainingAfter(chunks, done);
