@@ -438,12 +438,14 @@ export class LogSegment {
   /**
    * Writes `chunks` contiguously at `position` (the log's I/O queue calls this in order).
    *
-   * Up to SYNC_WRITE_MAX_BYTES the write is synchronous: it only copies into the page cache (the
-   * fdatasync that makes it durable stays asynchronous), which costs about 3 us of CPU for a small
-   * write, against about 35 us for Node's threadpool round trip of an asynchronous writev (measured
-   * on Node 20). Larger writes go to the threadpool so the event loop never copies megabytes.
+   * With `allowSync` (a log in page-cache mode, which does not fdatasync each write) a write of up
+   * to SYNC_WRITE_MAX_BYTES is made synchronously: it only copies into the page cache, about 3 us
+   * of CPU for a small write against about 35 us for Node's threadpool round trip of an async
+   * writev (measured on Node 20). Not in fsync mode: there the file system can make a write wait
+   * for journal commits forced by the fdatasyncs of this and other logs (ext4), which must not
+   * stall the event loop; nor for large writes, so the event loop never copies megabytes.
    */
-  async write(chunks: Buffer[], position: number): Promise<void> {
+  async write(chunks: Buffer[], position: number, allowSync = false): Promise<void> {
     await this.withHandle(async (fh) => {
       let total = 0;
       for (const c of chunks) total += c.length;
@@ -451,7 +453,7 @@ export class LogSegment {
       let bufs = chunks;
       while (done < total) {
         const { bytesWritten } =
-          total - done <= SYNC_WRITE_MAX_BYTES
+          allowSync && total - done <= SYNC_WRITE_MAX_BYTES
             ? { bytesWritten: writevSync(fh.fd, bufs, position + done) }
             : await fh.writev(bufs, position + done);
         if (bytesWritten <= 0) throw new Error(`writev wrote ${bytesWritten} bytes`);

@@ -740,6 +740,7 @@ export class PartitionLog {
     await seg.write(
       chunks.map((c) => c.buf),
       first.position,
+      this.pageCacheMode,
     );
     for (const c of chunks) {
       c.written = true;
