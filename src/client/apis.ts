@@ -2,6 +2,10 @@
 // Modules are imported one by one (not generated/index.js, which loads all of them).
 
 import { ApiKey } from '../protocol/generated/api-keys.js';
+import { AddOffsetsToTxnRequest } from '../protocol/generated/messages/AddOffsetsToTxnRequest.js';
+import { AddOffsetsToTxnResponse } from '../protocol/generated/messages/AddOffsetsToTxnResponse.js';
+import { AddPartitionsToTxnRequest } from '../protocol/generated/messages/AddPartitionsToTxnRequest.js';
+import { AddPartitionsToTxnResponse } from '../protocol/generated/messages/AddPartitionsToTxnResponse.js';
 import { ApiVersionsRequest } from '../protocol/generated/messages/ApiVersionsRequest.js';
 import { ApiVersionsResponse } from '../protocol/generated/messages/ApiVersionsResponse.js';
 import { CreatePartitionsRequest } from '../protocol/generated/messages/CreatePartitionsRequest.js';
@@ -22,6 +26,8 @@ import { DescribeGroupsRequest } from '../protocol/generated/messages/DescribeGr
 import { DescribeGroupsResponse } from '../protocol/generated/messages/DescribeGroupsResponse.js';
 import { DescribeLogDirsRequest } from '../protocol/generated/messages/DescribeLogDirsRequest.js';
 import { DescribeLogDirsResponse } from '../protocol/generated/messages/DescribeLogDirsResponse.js';
+import { EndTxnRequest } from '../protocol/generated/messages/EndTxnRequest.js';
+import { EndTxnResponse } from '../protocol/generated/messages/EndTxnResponse.js';
 import { FetchRequest } from '../protocol/generated/messages/FetchRequest.js';
 import { FetchResponse } from '../protocol/generated/messages/FetchResponse.js';
 import { FindCoordinatorRequest } from '../protocol/generated/messages/FindCoordinatorRequest.js';
@@ -52,6 +58,8 @@ import { ProduceRequest } from '../protocol/generated/messages/ProduceRequest.js
 import { ProduceResponse } from '../protocol/generated/messages/ProduceResponse.js';
 import { SyncGroupRequest } from '../protocol/generated/messages/SyncGroupRequest.js';
 import { SyncGroupResponse } from '../protocol/generated/messages/SyncGroupResponse.js';
+import { TxnOffsetCommitRequest } from '../protocol/generated/messages/TxnOffsetCommitRequest.js';
+import { TxnOffsetCommitResponse } from '../protocol/generated/messages/TxnOffsetCommitResponse.js';
 import type { MessageCodec } from '../protocol/message.js';
 
 export interface Api<Req, Resp> {
@@ -242,3 +250,24 @@ export type {
   SyncGroupRequest,
   SyncGroupResponse,
 };
+
+export const AddPartitionsToTxnApi: Api<AddPartitionsToTxnRequest, AddPartitionsToTxnResponse> = api(
+  ApiKey.AddPartitionsToTxn,
+  AddPartitionsToTxnRequest,
+  AddPartitionsToTxnResponse,
+);
+export const AddOffsetsToTxnApi: Api<AddOffsetsToTxnRequest, AddOffsetsToTxnResponse> = api(
+  ApiKey.AddOffsetsToTxn,
+  AddOffsetsToTxnRequest,
+  AddOffsetsToTxnResponse,
+);
+export const EndTxnApi: Api<EndTxnRequest, EndTxnResponse> = api(
+  ApiKey.EndTxn,
+  EndTxnRequest,
+  EndTxnResponse,
+);
+export const TxnOffsetCommitApi: Api<TxnOffsetCommitRequest, TxnOffsetCommitResponse> = api(
+  ApiKey.TxnOffsetCommit,
+  TxnOffsetCommitRequest,
+  TxnOffsetCommitResponse,
+);

@@ -46,6 +46,38 @@ export class KafkaTimeoutError extends KafkaError {
  */
 export class CommitFailedError extends KafkaError {}
 
+/**
+ * The transactional producer can no longer be used (Kafka's fatal errors: ProducerFencedException,
+ * TransactionalIdAuthorizationException, ...): every later call raises it again; close the producer.
+ */
+export class TransactionFatalError extends KafkaError {}
+
+/**
+ * Another producer with the same transactional.id initialised since (PRODUCER_FENCED, or
+ * INVALID_PRODUCER_EPOCH on a transactional request): this one is fenced for good.
+ */
+export class ProducerFencedError extends TransactionFatalError {}
+
+/**
+ * The current transaction cannot commit (a send failed, TRANSACTION_ABORTABLE, INVALID_TXN_STATE from
+ * a produce, a rebalanced group in sendOffsetsToTransaction...): call abortTransaction(), after
+ * which the producer may begin another transaction. `code` is the underlying error's.
+ */
+export class TransactionAbortableError extends KafkaError {}
+
+/** A record failed because its transaction was aborted before it was sent (Kafka's TransactionAbortedException). */
+export class TransactionAbortedError extends Error {
+  override name = 'TransactionAbortedError';
+}
+
+/**
+ * A transactional call made in the wrong state (Kafka's IllegalStateException): send() or
+ * commitTransaction() without beginTransaction(), beginTransaction() twice, no initTransactions()...
+ */
+export class TransactionStateError extends Error {
+  override name = 'TransactionStateError';
+}
+
 /** Raised by an operation on a producer, consumer or admin client after close(). */
 export class ClientClosedError extends Error {
   override name = 'ClientClosedError';

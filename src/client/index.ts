@@ -46,17 +46,26 @@ export {
   KafkaConnectionError,
   KafkaError,
   KafkaTimeoutError,
+  ProducerFencedError,
+  TransactionAbortableError,
+  TransactionAbortedError,
+  TransactionFatalError,
+  TransactionStateError,
 } from './errors.js';
 export type { OffsetAndTimestamp } from './list-offsets.js';
 export type { Logger } from './logger.js';
 export { murmur2, murmur2Partition, toPositive } from './partitioner.js';
 export {
   type Acks,
+  type ConsumerGroupMetadata,
   Producer,
   type ProducerOptions,
   type ProducerRecord,
   type RecordMetadata,
   type SendRequest,
+  type TransactionCallOptions,
+  type TransactionOffset,
+  type TransactionState,
 } from './producer.js';
 export type { SenderStats } from './sender.js';
 export type { Bytes, Deserializer, HeadersInput, Serializer } from './serde.js';

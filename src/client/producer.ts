@@ -19,7 +19,7 @@ import { type CompressionName, compressionTypeFromName } from '../protocol/compr
 import { ErrorCode } from '../protocol/errors.js';
 import type { RecordInput } from '../protocol/records/types.js';
 import { Cluster, type ClusterOptions, type TopicMetadata } from './cluster.js';
-import { ClientClosedError, KafkaError, KafkaTimeoutError } from './errors.js';
+import { ClientClosedError, KafkaError, KafkaTimeoutError, TransactionAbortedError } from './errors.js';
 import { ProducerIdManager } from './idempotence.js';
 import { murmur2Partition, StickyPartitionCache } from './partitioner.js';
 import {
@@ -31,8 +31,21 @@ import {
 } from './record-accumulator.js';
 import { Sender, type SenderStats } from './sender.js';
 import { type Bytes, defaultSerializer, type HeadersInput, type Serializer, toHeaders } from './serde.js';
+import {
+  type ConsumerGroupMetadata,
+  type TransactionCallOptions,
+  TransactionManager,
+  type TransactionOffset,
+  type TransactionState,
+} from './transaction-manager.js';
 
 export type { RecordMetadata } from './record-accumulator.js';
+export type {
+  ConsumerGroupMetadata,
+  TransactionCallOptions,
+  TransactionOffset,
+  TransactionState,
+} from './transaction-manager.js';
 
 export type Acks = 0 | 1 | -1 | 'all';
 
@@ -57,8 +70,15 @@ export interface ProducerOptions<K = Bytes, V = Bytes> extends ClusterOptions {
    * batches in flight per partition. At most 5 with idempotence.
    */
   maxInFlightRequestsPerConnection?: number;
-  /** enable.idempotence (true). */
+  /** enable.idempotence (true). Transactions require it. */
   idempotent?: boolean;
+  /**
+   * transactional.id: makes the producer transactional (initTransactions(), beginTransaction(),
+   * commitTransaction()...). A newer producer with the same id fences this one.
+   */
+  transactionalId?: string;
+  /** transaction.timeout.ms (60000): the coordinator aborts a transaction left open longer. */
+  transactionTimeoutMs?: number;
   /** max.request.size (1048576): the largest Produce request, and so the largest record. */
   maxRequestSize?: number;
   /** buffer.memory (33554432): send() waits while this many bytes are unacknowledged. */
@@ -146,6 +166,7 @@ export class Producer<K = Bytes, V = Bytes> {
   private readonly accumulator: RecordAccumulator;
   private readonly sender: Sender;
   private readonly idempotence: ProducerIdManager;
+  private readonly txn: TransactionManager | null;
   private readonly sticky = new StickyPartitionCache();
   private readonly keySerializer: Serializer<K>;
   private readonly valueSerializer: Serializer<V>;
@@ -156,6 +177,8 @@ export class Producer<K = Bytes, V = Bytes> {
   private readonly memoryWaiters: (() => void)[] = [];
   private readonly appendsInProgress = new Set<Promise<void>>();
   private closed = false;
+  /** close() gave up waiting (timeout): records still being appended fail. */
+  private abandoned = false;
   private closing: Promise<void> | null = null;
 
   constructor(options: ProducerOptions<K, V>) {
@@ -169,6 +192,18 @@ export class Producer<K = Bytes, V = Bytes> {
     // Kafka: an explicit enable.idempotence conflicts with acks != all, retries=0 or > 5 in flight;
     // the default simply yields.
     let idempotent = options.idempotent ?? true;
+    const transactionalId = options.transactionalId;
+    if (transactionalId !== undefined) {
+      // Kafka: a transactional.id needs idempotence, and so its settings.
+      if (typeof transactionalId !== 'string' || transactionalId === '')
+        throw new TypeError('transactionalId must be a non-empty string');
+      if (options.idempotent === false)
+        throw new TypeError('transactions need idempotence (idempotent: true)');
+      if (acks !== -1 || retries === 0 || maxInFlight > 5)
+        throw new TypeError(
+          'transactions need acks=all, retries > 0 and max.in.flight.requests.per.connection <= 5',
+        );
+    }
     if (acks !== -1 || retries === 0 || maxInFlight > 5) {
       if (options.idempotent === true) {
         throw new TypeError(
@@ -183,25 +218,46 @@ export class Producer<K = Bytes, V = Bytes> {
     this.cluster.startPeriodicRefresh();
     const batchSize = options.batchSize ?? 16_384;
     this.accumulator = new RecordAccumulator(batchSize);
-    this.idempotence = new ProducerIdManager(this.cluster, options.idempotent === true, idempotent);
-    this.sender = new Sender(this.cluster, this.accumulator, this.idempotence, {
-      acks,
-      lingerMs: options.lingerMs ?? 5,
-      maxRequestSize: options.maxRequestSize ?? 1_048_576,
-      maxInFlightPerConnection: maxInFlight,
-      retries,
-      retryBackoffMs,
-      retryBackoffMaxMs: options.retryBackoffMaxMs ?? 1000,
-      deliveryTimeoutMs: options.deliveryTimeoutMs ?? 120_000,
-      requestTimeoutMs,
-      compression,
-      compressionLevel: options.compressionLevel,
-    });
+    this.idempotence = new ProducerIdManager(
+      this.cluster,
+      options.idempotent === true || transactionalId !== undefined,
+      idempotent,
+    );
+    this.maxBlockMs = options.maxBlockMs ?? 60_000;
+    this.txn =
+      transactionalId === undefined
+        ? null
+        : new TransactionManager(
+            this.cluster,
+            this.idempotence,
+            transactionalId,
+            options.transactionTimeoutMs ?? 60_000,
+            this.maxBlockMs,
+            () => this.sender.wakeup(),
+          );
+    this.sender = new Sender(
+      this.cluster,
+      this.accumulator,
+      this.idempotence,
+      {
+        acks,
+        lingerMs: options.lingerMs ?? 5,
+        maxRequestSize: options.maxRequestSize ?? 1_048_576,
+        maxInFlightPerConnection: maxInFlight,
+        retries,
+        retryBackoffMs,
+        retryBackoffMaxMs: options.retryBackoffMaxMs ?? 1000,
+        deliveryTimeoutMs: options.deliveryTimeoutMs ?? 120_000,
+        requestTimeoutMs,
+        compression,
+        compressionLevel: options.compressionLevel,
+      },
+      this.txn,
+    );
     this.keySerializer = options.keySerializer ?? (defaultSerializer as Serializer<K>);
     this.valueSerializer = options.valueSerializer ?? (defaultSerializer as Serializer<V>);
     this.maxRequestSize = options.maxRequestSize ?? 1_048_576;
     this.bufferMemory = options.bufferMemory ?? 33_554_432;
-    this.maxBlockMs = options.maxBlockMs ?? 60_000;
     this.partitioner = options.partitioner;
   }
 
@@ -222,6 +278,7 @@ export class Producer<K = Bytes, V = Bytes> {
    */
   async send(request: SendRequest<K, V>): Promise<RecordMetadata[]> {
     if (this.closed) throw new ClientClosedError('the producer is closed');
+    this.txn?.checkSend();
     // flush() waits for sends still looking up metadata or waiting for memory (Kafka's
     // appendsInProgress): their records were handed over before the flush, so it covers them.
     let appended!: () => void;
@@ -263,17 +320,19 @@ export class Producer<K = Bytes, V = Bytes> {
       };
       const size = estimateRecordSize(record);
       if (size + 61 > this.maxRequestSize) {
-        result.failed(
-          i,
-          new KafkaError(
-            ErrorCode.MESSAGE_TOO_LARGE,
-            `the record is ${size} bytes, more than max.request.size (${this.maxRequestSize})`,
-          ),
+        const err = new KafkaError(
+          ErrorCode.MESSAGE_TOO_LARGE,
+          `the record is ${size} bytes, more than max.request.size (${this.maxRequestSize})`,
         );
+        // In a transaction a record that cannot be sent spoils it (Kafka: abortable).
+        this.txn?.batchFailed(err, false);
+        result.failed(i, err);
         continue;
       }
       if (this.accumulator.bufferedBytes + size > this.bufferMemory) await this.waitForMemory(size, signal);
-      if (this.closed) {
+      // A send() made before close() is delivered by it (close waits for it as flush does) unless
+      // close() already gave up.
+      if (this.abandoned) {
         result.failed(i, new ClientClosedError('the producer closed during send'));
         continue;
       }
@@ -283,6 +342,75 @@ export class Producer<K = Bytes, V = Bytes> {
       if (this.accumulator.append(queue, record, size, result, i, now)) this.sender.wakeup();
     }
     return result;
+  }
+
+  // ---- transactions (Kafka's KafkaProducer transactional API) ----
+
+  private transactional(): TransactionManager {
+    if (this.closed) throw new ClientClosedError('the producer is closed');
+    if (!this.txn) throw new TypeError('not a transactional producer: set transactionalId');
+    return this.txn;
+  }
+
+  /** The transaction state (Kafka's names); 'UNINITIALIZED' until initTransactions(). */
+  get transactionState(): TransactionState | null {
+    return this.txn?.state ?? null;
+  }
+
+  /**
+   * Registers the transactional id with its coordinator (InitProducerId): fences older producers
+   * with the same id and completes (or aborts) the transaction they left open. Once per producer,
+   * before any transaction; after a timeout it may be called again.
+   */
+  initTransactions(options: TransactionCallOptions = {}): Promise<void> {
+    return this.transactional().initTransactions(options);
+  }
+
+  /** Starts a transaction (locally; partitions are added as records are sent). */
+  beginTransaction(): void {
+    this.transactional().beginTransaction();
+  }
+
+  /**
+   * Commits consumer offsets as part of the transaction (AddOffsetsToTxn, then TxnOffsetCommit to
+   * the group coordinator): they become visible only if the transaction commits. Pass the
+   * consumer's groupMetadata so a member fenced by a rebalance cannot commit.
+   */
+  sendOffsetsToTransaction(
+    offsets: readonly TransactionOffset[],
+    group: string | ConsumerGroupMetadata,
+    options: TransactionCallOptions = {},
+  ): Promise<void> {
+    return this.transactional().sendOffsetsToTransaction(offsets, group, options);
+  }
+
+  /**
+   * Sends every record of the transaction, then commits it (EndTxn). Rejects with
+   * TransactionAbortableError if a record failed (abortTransaction() then), with a
+   * TransactionFatalError (ProducerFencedError...) if the producer can no longer be used, or with
+   * KafkaTimeoutError after max.block.ms (calling it again resumes the commit).
+   */
+  async commitTransaction(options: TransactionCallOptions = {}): Promise<void> {
+    const txn = this.transactional();
+    txn.beginCommit();
+    await this.flush();
+    await txn.completeCommit(options);
+  }
+
+  /**
+   * Aborts the transaction: records not sent yet fail with TransactionAbortedError, the ones in
+   * flight are awaited, then EndTxn(abort). The producer may begin another transaction after it.
+   */
+  async abortTransaction(options: TransactionCallOptions = {}): Promise<void> {
+    const txn = this.transactional();
+    txn.beginAbort();
+    if (this.appendsInProgress.size > 0) await Promise.all(this.appendsInProgress);
+    this.sender.failUnsent(
+      new TransactionAbortedError('the transaction was aborted before this record was sent'),
+    );
+    await Promise.all(this.accumulator.allBatches().map((b) => b.done));
+    for (const w of this.memoryWaiters.splice(0)) w();
+    await txn.completeAbort(options);
   }
 
   /** What the sender has done so far (requests, retries, the deepest per-partition pipeline). */
@@ -368,14 +496,23 @@ export class Producer<K = Bytes, V = Bytes> {
     this.closing = (async () => {
       const timeoutMs = options.timeoutMs ?? this.maxBlockMs;
       let timer: NodeJS.Timeout | undefined;
+      // Like Kafka's sender on a graceful close, an open transaction is aborted rather than left to
+      // transaction.timeout.ms.
+      const s = this.txn?.state;
+      const finish =
+        s === 'IN_TRANSACTION' || s === 'ABORTABLE_ERROR' || s === 'ABORTING_TRANSACTION'
+          ? this.abortTransactionOnClose()
+          : this.flush();
       await Promise.race([
-        this.flush().catch(() => {}),
+        finish.catch(() => {}),
         new Promise<void>((r) => {
           timer = setTimeout(r, timeoutMs);
         }),
       ]);
       clearTimeout(timer);
+      this.abandoned = true;
       this.sender.stop();
+      this.txn?.close();
       for (const b of this.accumulator.allBatches()) {
         b.fail(new ClientClosedError('the producer closed before this record was acknowledged'));
         this.accumulator.remove(b);
@@ -384,5 +521,14 @@ export class Producer<K = Bytes, V = Bytes> {
       await this.cluster.close();
     })();
     return this.closing;
+  }
+
+  private async abortTransactionOnClose(): Promise<void> {
+    const txn = this.txn as TransactionManager;
+    txn.beginAbort();
+    if (this.appendsInProgress.size > 0) await Promise.all(this.appendsInProgress);
+    this.sender.failUnsent(new TransactionAbortedError('the producer closed during the transaction'));
+    await Promise.all(this.accumulator.allBatches().map((b) => b.done));
+    await txn.completeAbort();
   }
 }

@@ -39,6 +39,7 @@ import type { Cluster } from './cluster.js';
 import { KafkaConnectionError, KafkaError, KafkaTimeoutError } from './errors.js';
 import type { ProducerIdManager } from './idempotence.js';
 import type { PartitionQueue, ProducerBatch, RecordAccumulator } from './record-accumulator.js';
+import { PRODUCE_FATAL, type TransactionManager } from './transaction-manager.js';
 
 export interface SenderConfig {
   acks: number;
@@ -93,6 +94,8 @@ export class Sender {
     private readonly accumulator: RecordAccumulator,
     private readonly idempotence: ProducerIdManager,
     private readonly config: SenderConfig,
+    /** The transaction manager of a transactional producer; null otherwise. */
+    private readonly txn: TransactionManager | null = null,
   ) {}
 
   /** Runs a pass soon (coalesced: many wakeups in one tick make one pass). */
@@ -127,7 +130,13 @@ export class Sender {
 
   private runOnce(): void {
     if (this.stopped) return;
-    if (this.idempotence.enabled && !this.idempotence.hasProducerId) {
+    if (this.txn) {
+      // Aborting, or the transaction (or the producer) failed: what was not sent never will be.
+      const err = this.txn.unsentBatchError();
+      if (err) this.failUnsent(err, this.txn.isFatal);
+      // The producer id comes from initTransactions(), never from the sender.
+      if (!this.idempotence.hasProducerId) return;
+    } else if (this.idempotence.enabled && !this.idempotence.hasProducerId) {
       if (this.accumulator.isEmpty) return;
       this.idempotence.ensureProducerId().then(
         () => this.wakeup(),
@@ -173,6 +182,17 @@ export class Sender {
           this.wakeup();
           return { sent: false, nextWake };
         }
+      }
+      // In a transaction, a partition's batches wait until AddPartitionsToTxn added it.
+      if (this.txn?.needsPartition(q.topic, q.partition)) {
+        // delivery.timeout.ms covers this wait too.
+        const first = batches[0];
+        const expiresAt = first.createdAt + this.config.deliveryTimeoutMs;
+        if (now >= expiresAt) {
+          this.expire(q, first, now);
+          nextWake = now;
+        } else nextWake = Math.min(nextWake, expiresAt);
+        continue;
       }
       // The first batch not on the wire is the candidate; the ones before it are in flight.
       let k = 0;
@@ -225,6 +245,8 @@ export class Sender {
       list.push({ q, batch });
     }
     if (needMetadata) this.cluster.requestUpdate();
+    // The partitions met for the first time in this transaction go out in one AddPartitionsToTxn.
+    this.txn?.maybeSendAddPartitions();
     let sent = false;
     for (const [node, ready] of byNode) {
       if ((this.inFlightByNode.get(node) ?? 0) >= maxInFlight) continue;
@@ -270,6 +292,7 @@ export class Sender {
       producerId: batch.producerId,
       producerEpoch: batch.producerEpoch,
       baseSequence: batch.baseSequence,
+      isTransactional: this.txn !== null,
     });
     return batch.encoded;
   }
@@ -290,7 +313,7 @@ export class Sender {
       parts.push({ index: b.partition, records: b.encoded });
     }
     const request: ProduceRequest = {
-      transactionalId: null,
+      transactionalId: this.txn?.transactionalId ?? null,
       acks: this.config.acks,
       timeoutMs: this.config.requestTimeoutMs,
       topicData: [...topics].map(([name, partitionData]) => ({ name, partitionData })),
@@ -363,6 +386,15 @@ export class Sender {
    */
   private canRetrySequenced(q: PartitionQueue, b: ProducerBatch, code: number): boolean {
     const current = b.producerId === q.producerId && b.producerEpoch === q.producerEpoch;
+    if (this.txn) {
+      // Transactional (Kafka's canRetry): only a batch that overtook a failed one is resent; a gap
+      // or a lost producer fails the batch, so the transaction, and the abort bumps the epoch.
+      return (
+        code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER &&
+        !b.sequenceReset &&
+        b.baseSequence !== (q.lastAckedSequence + 1) % 0x80000000
+      );
+    }
     if (code === ErrorCode.UNKNOWN_PRODUCER_ID) {
       // The broker lost this producer's state: start the partition over under a new epoch.
       if (!b.sequenceReset && current) q.epochBumpRequired = true;
@@ -383,6 +415,11 @@ export class Sender {
     const now = Date.now();
     const code = err instanceof KafkaError ? err.code : -1;
     const sequenced = this.idempotence.enabled && b.baseSequence >= 0;
+    if (this.txn && PRODUCE_FATAL.has(code)) {
+      // Fenced by a newer producer with the same transactional.id (or not authorised): fatal.
+      this.failBatch(q, b, this.txn.fatalFromProduce(code, err instanceof KafkaError ? err.message : null));
+      return;
+    }
     const withinDeadline = now < b.createdAt + this.config.deliveryTimeoutMs;
     const mayRetry = b.attempts <= this.config.retries && withinDeadline;
     const retriable =
@@ -413,12 +450,37 @@ export class Sender {
   }
 
   private failBatch(q: PartitionQueue, b: ProducerBatch, err: unknown): void {
+    if (this.txn) {
+      // The transaction cannot commit now (or the producer is done, for a fatal error); the
+      // broker's sequences are unknown after a sequenced batch failed: the abort bumps the epoch.
+      this.txn.batchFailed(err, b.baseSequence >= 0);
+      b.fail(err);
+      this.accumulator.remove(b);
+      return;
+    }
     // A sequenced batch that fails for good leaves the broker's next sequence unknown: the later
     // batches of the partition start over under a new epoch (Kafka's idempotent producer).
     if (this.idempotence.enabled && b.baseSequence >= 0 && b.producerEpoch === q.producerEpoch)
       q.epochBumpRequired = true;
     b.fail(err);
     this.accumulator.remove(b);
+  }
+
+  /**
+   * Fails the batches not on the wire: never sent ones (a transaction being aborted or in error),
+   * and with `all` the ones waiting for a retry too (a fatal error: nothing more will be sent).
+   */
+  failUnsent(err: Error, all = false): void {
+    const fail: ProducerBatch[] = [];
+    for (const q of this.accumulator.partitions()) {
+      for (const b of q.batches) if (!b.inFlight && (all || b.attempts === 0)) fail.push(b);
+    }
+    for (const b of fail) {
+      // A batch given a sequence but never sent leaves a gap: the abort bumps the epoch.
+      if (b.baseSequence >= 0 && this.txn) this.txn.epochBumpRequired = true;
+      b.fail(err);
+      this.accumulator.remove(b);
+    }
   }
 
   private expire(q: PartitionQueue, b: ProducerBatch, now: number): void {

@@ -14,6 +14,9 @@ Usage:
   member BOOTSTRAP TOPIC GROUP ASSIGNOR SECONDS
       A group member: consumes for SECONDS (committing synchronously after each message) and
       prints JSON lines of [partition, offset] it processed.
+  committed BOOTSTRAP TOPIC ISOLATION
+      Reads every partition of TOPIC from the beginning to its end (partition EOF) with
+      isolation.level ISOLATION and prints one JSON line per record: partition, offset, value (text).
 """
 
 import json
@@ -53,6 +56,26 @@ if mode == "consume":
             "headers": [[k, hx(v)] for k, v in (m.headers() or [])], "tstype": ts_type, "ts": ts,
         }))
         got += 1
+    c.close()
+elif mode == "committed":
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "interop-committed", "enable.auto.commit": False,
+                  "isolation.level": sys.argv[4], "enable.partition.eof": True})
+    md = c.list_topics(topic, timeout=30)
+    parts = sorted(md.topics[topic].partitions.keys())
+    c.assign([TopicPartition(topic, p, 0) for p in parts])
+    eof = set()
+    deadline = time.time() + 60
+    while len(eof) < len(parts) and time.time() < deadline:
+        m = c.poll(1.0)
+        if m is None:
+            continue
+        if m.error():
+            if m.error().code() == -191:  # _PARTITION_EOF
+                eof.add(m.partition())
+                continue
+            raise RuntimeError(str(m.error()))
+        eof.discard(m.partition())
+        print(json.dumps({"partition": m.partition(), "offset": m.offset(), "value": m.value().decode()}))
     c.close()
 elif mode == "produce":
     spec = json.load(open(sys.argv[4]))
