@@ -1,4 +1,5 @@
-// Committed transactions per second: PRODUCERS transactional producers, each on its own connection,
+// Committed transactions per second: N transactional producers (N from BENCH_PRODUCERS, default
+// 64, 256 and 1,024 in turn), each on its own connection,
 // run transactions of RECORDS_PER_TXN records of 100 bytes (one batch to one partition) back to
 // back: AddPartitionsToTxn, Produce (acks=all), EndTxn(commit), each waiting for the previous
 // answer, as a client's commitTransaction does. Beside it, in the same run, the baseline: the same
@@ -30,7 +31,8 @@ import { encodeRecordBatch } from '../src/protocol/records/encode.js';
 import { BenchConnection } from './rpc.js';
 import { root, startBroker } from './samsa-process.js';
 
-const PRODUCERS = Number(process.env.BENCH_PRODUCERS ?? 64);
+/** Producer counts, one pair of rows each: a transactional producer has one request out at a time. */
+const PRODUCERS = (process.env.BENCH_PRODUCERS ?? '64,256,1024').split(',').map(Number);
 const RECORDS_PER_TXN = 100;
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
 const PARTITIONS = 16;
@@ -161,10 +163,17 @@ async function main(): Promise<void> {
   // BENCH_OVERRIDES="log.flush.interval.ms=1000" measures Kafka's page-cache mode instead.
   const overrides = process.env.BENCH_OVERRIDES?.split(' ').filter((o) => o !== '') ?? [];
   const b = await startBroker(join(work, 'data'), overrides);
-  const conns = await Promise.all(Array.from({ length: PRODUCERS }, () => BenchConnection.open(b.port)));
+  console.log(
+    `machine: ${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, node ${process.version}, ${new Date().toISOString()}`,
+  );
+  console.log(
+    `${RECORDS_PER_TXN} records of 100 B per transaction (one batch), ${DURATION_MS / 1000} s per row, acks=all, ${PARTITIONS} partitions${overrides.length > 0 ? `, ${overrides.join(' ')}` : ''}\n`,
+  );
+  console.log('| measurement | result | goal | note |');
+  console.log('|---|---|---|---|');
   try {
-    const c = conns[0];
-    const created = await c.request(ApiKey.CreateTopics, 7, CreateTopicsRequest, CreateTopicsResponse, {
+    const admin = await BenchConnection.open(b.port);
+    const created = await admin.request(ApiKey.CreateTopics, 7, CreateTopicsRequest, CreateTopicsResponse, {
       topics: [
         { name: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1, assignments: [], configs: [] },
       ],
@@ -173,33 +182,34 @@ async function main(): Promise<void> {
     });
     if (created.topics[0].errorCode !== 0) throw new Error(`create: ${created.topics[0].errorCode}`);
     // Creates __transaction_state, as a client's first lookup does.
-    await c.request(ApiKey.FindCoordinator, 3, FindCoordinatorRequest, FindCoordinatorResponse, {
+    await admin.request(ApiKey.FindCoordinator, 3, FindCoordinatorRequest, FindCoordinatorResponse, {
       ...FindCoordinatorRequest.default(),
       key: 'txn-0',
       keyType: 1,
     });
+    admin.close();
 
-    const idempotent = await Promise.all(conns.map((conn, i) => initProducer(conn, null, i)));
-    const baseline = await drive(idempotent, (p) => produce(p, false));
-    const transactional = await Promise.all(conns.map((conn, i) => initProducer(conn, `txn-${i}`, i)));
-    const txns = await drive(transactional, transaction);
-
-    console.log(
-      `machine: ${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, node ${process.version}, ${new Date().toISOString()}`,
-    );
-    console.log(
-      `${PRODUCERS} producers, ${RECORDS_PER_TXN} records of 100 B per transaction (one batch), ${DURATION_MS / 1000} s each, acks=all, ${PARTITIONS} partitions\n`,
-    );
-    console.log('| measurement | result | goal | note |');
-    console.log('|---|---|---|---|');
-    console.log(
-      `| baseline: idempotent produce of the same batches, one request at a time per producer | ${baseline.toFixed(0)} batches/s | | ${((baseline * RECORDS_PER_TXN) / 1e3).toFixed(0)} k records/s |`,
-    );
-    console.log(
-      `| transactions (AddPartitionsToTxn, Produce, EndTxn commit) | ${txns.toFixed(0)} committed/s | >= 2,000/s | ${((txns / baseline) * 100).toFixed(0)}% of the baseline's batches/s; ${concurrentRetries} CONCURRENT_TRANSACTIONS retries |`,
-    );
+    for (const producers of PRODUCERS) {
+      const conns = await Promise.all(Array.from({ length: producers }, () => BenchConnection.open(b.port)));
+      try {
+        const idempotent = await Promise.all(conns.map((conn, i) => initProducer(conn, null, i)));
+        const baseline = await drive(idempotent, (p) => produce(p, false));
+        const transactional = await Promise.all(
+          conns.map((conn, i) => initProducer(conn, `txn-${producers}-${i}`, i)),
+        );
+        concurrentRetries = 0;
+        const txns = await drive(transactional, transaction);
+        console.log(
+          `| baseline: ${producers} idempotent producers, the same batches, one request at a time each | ${baseline.toFixed(0)} batches/s | | ${((baseline * RECORDS_PER_TXN) / 1e3).toFixed(0)} k records/s |`,
+        );
+        console.log(
+          `| transactions: ${producers} producers (AddPartitionsToTxn, Produce, EndTxn commit) | ${txns.toFixed(0)} committed/s | >= 2,000/s | ${((txns / baseline) * 100).toFixed(0)}% of the baseline's batches/s; ${concurrentRetries} CONCURRENT_TRANSACTIONS retries |`,
+        );
+      } finally {
+        for (const c of conns) c.close();
+      }
+    }
   } finally {
-    for (const c of conns) c.close();
     await b.stop();
   }
 }

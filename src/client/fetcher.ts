@@ -93,14 +93,20 @@ export class Fetcher {
     this.completed = [];
   }
 
-  /** Sends a Fetch to each leader that has fetchable partitions and none in flight. */
+  /**
+   * Sends a Fetch to each leader that has fetchable partitions and none in flight. A partition
+   * whose records are still being handed out is fetched ahead from where its buffered data ends
+   * (as librdkafka prefetches), so the next response is on its way while the application works
+   * through the current one; at most one such fetch is buffered ahead per partition.
+   */
   sendFetches(): void {
     if (this.closed) return;
-    const buffered = new Set(this.completed.map((c) => tpKey(c.state.tp)));
-    const byNode = new Map<number, TopicPartitionState[]>();
+    const byNode = new Map<number, { state: TopicPartitionState; offset: bigint }[]>();
     let needMetadata = false;
     for (const s of this.subscriptions.states()) {
-      if (s.position === null || s.paused || buffered.has(tpKey(s.tp))) continue;
+      if (s.position === null || s.paused) continue;
+      const offset = this.nextFetchOffset(s);
+      if (offset === null) continue;
       const leader = this.cluster.leaderFor(s.tp.topic, s.tp.partition);
       if (leader < 0 || !this.cluster.broker(leader)) {
         needMetadata = true;
@@ -112,15 +118,29 @@ export class Fetcher {
         l = [];
         byNode.set(leader, l);
       }
-      l.push(s);
+      l.push({ state: s, offset });
     }
     if (needMetadata) this.cluster.requestUpdate();
     for (const [node, states] of byNode) this.fetchFrom(node, states);
   }
 
-  private fetchFrom(node: number, states: TopicPartitionState[]): void {
+  /**
+   * Where the next fetch of a partition starts: its position when nothing is buffered, the end of
+   * its buffered data when one current fetch is buffered, null (do not fetch) beyond that.
+   */
+  private nextFetchOffset(s: TopicPartitionState): bigint | null {
+    let buffered: CompletedFetch | null = null;
+    for (const c of this.completed) {
+      if (c.state !== s || c.epoch !== s.epoch) continue;
+      if (buffered) return null;
+      buffered = c;
+    }
+    return buffered ? buffered.nextFetchOffset : (s.position as bigint);
+  }
+
+  private fetchFrom(node: number, states: { state: TopicPartitionState; offset: bigint }[]): void {
     this.inFlightNodes.add(node);
-    const sent = states.map((s) => ({ state: s, epoch: s.epoch, offset: s.position as bigint }));
+    const sent = states.map(({ state, offset }) => ({ state, epoch: state.epoch, offset }));
     const byTopic = new Map<string, typeof sent>();
     for (const x of sent) {
       let l = byTopic.get(x.state.tp.topic);
@@ -202,8 +222,14 @@ export class Fetcher {
         const x = sent.get(topic)?.find((s) => s.state.tp.partition === p.partitionIndex);
         if (!x) continue;
         const s = x.state;
-        // Dropped if the partition was revoked or sought since: the data no longer applies.
-        if (!this.subscriptions.isAssigned(s.tp) || s.epoch !== x.epoch || s.position !== x.offset) continue;
+        // Dropped if the partition was revoked or sought since, or if the data it continues was
+        // dropped meanwhile: the data no longer applies.
+        if (
+          !this.subscriptions.isAssigned(s.tp) ||
+          s.epoch !== x.epoch ||
+          this.nextFetchOffset(s) !== x.offset
+        )
+          continue;
         if (p.errorCode !== ErrorCode.NONE) {
           this.onPartitionError(s, p.errorCode);
           continue;
