@@ -117,6 +117,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
   private readonly isolationLevel: number;
   private readonly keyDeserializer: Deserializer<K>;
   private readonly valueDeserializer: Deserializer<V>;
+  /** No deserializers: the fetched records are handed out as they are (one object less each). */
+  private readonly rawRecords: boolean;
   private waiter: (() => void) | null = null;
   private woken = false;
   private closed = false;
@@ -133,6 +135,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     this.isolationLevel = options.isolationLevel === 'read_committed' ? 1 : 0;
     this.keyDeserializer = options.keyDeserializer ?? ((b) => b as K);
     this.valueDeserializer = options.valueDeserializer ?? ((b) => b as V);
+    this.rawRecords = options.keyDeserializer === undefined && options.valueDeserializer === undefined;
     this.fetcher = new Fetcher(
       this.cluster,
       this.subscriptions,
@@ -259,7 +262,11 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
       const fetched = this.fetcher.drain(max);
       // Fetch ahead while the application processes these.
       this.fetcher.sendFetches();
-      if (fetched.length > 0) return fetched.map((r) => this.deserialize(r));
+      if (fetched.length > 0) {
+        return this.rawRecords
+          ? (fetched as unknown as ConsumerRecord<K, V>[])
+          : fetched.map((r) => this.deserialize(r));
+      }
       const left = deadline - Date.now();
       if (left <= 0) return [];
       await this.waitForWakeup(left, options.signal);

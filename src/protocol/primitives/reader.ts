@@ -107,15 +107,23 @@ export class Reader {
 
   /** Unsigned LEB128 varint of at most 5 bytes (a uint32). */
   unsignedVarint(): number {
+    // Most varints in record bodies (attributes aside, small deltas and lengths) are one byte.
+    if (this.pos < this.end) {
+      const b0 = this.buf[this.pos];
+      if (b0 < 0x80) {
+        this.pos++;
+        return b0;
+      }
+    }
     let value = 0;
-    let shift = 0;
+    let mult = 1;
     for (let i = 0; i < 5; i++) {
       if (this.pos >= this.end) throw new DecodeError(`truncated varint at offset ${this.pos}`);
       const b = this.buf[this.pos++];
       if (i === 4 && b > 0x0f) throw new DecodeError('varint does not fit in 32 bits');
-      value += (b & 0x7f) * 2 ** shift;
+      value += (b & 0x7f) * mult;
       if ((b & 0x80) === 0) return value;
-      shift += 7;
+      mult *= 128;
     }
     throw new DecodeError('varint longer than 5 bytes');
   }
@@ -123,7 +131,7 @@ export class Reader {
   /** Zigzag-encoded signed varint (int32), as in record bodies. */
   varint(): number {
     const u = this.unsignedVarint();
-    return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+    return (u & 1) === 0 ? u / 2 : -(u + 1) / 2;
   }
 
   /** Zigzag-encoded signed varlong (int64), as in record bodies. */

@@ -37,8 +37,6 @@ import { prepareRecords, writeRecords } from './record.js';
 import type { RecordInput } from './types.js';
 
 const HEADER_PLACEHOLDER = Buffer.alloc(RECORD_BATCH_OVERHEAD);
-/** The most a Writer reserves at once for a primitive (a varlong's 10 bytes). */
-const WRITER_SLACK = 10;
 
 export interface EncodeBatchOptions {
   baseOffset?: bigint;
@@ -98,11 +96,9 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Enco
   let batch: Buffer;
   if (compression === CompressionType.None || n === 0) {
     // (An empty batch is its header alone whatever its codec, as Java's writeEmptyHeader makes it.)
-    // One writer sized for the batch: header placeholder then records, patched below. Byte fields
-    // of 4 KiB and more are referenced by the writer and joined by finish() (one copy). The slack
-    // covers the writer's worst-case reservation for a varint (ensure(10) for a varlong): sized
-    // exactly, the last varints would start a second chunk and finish() would copy the batch.
-    const w = new Writer(RECORD_BATCH_OVERHEAD + prepared.size + WRITER_SLACK);
+    // One writer sized exactly: header placeholder then records, patched below. Byte fields of
+    // 4 KiB and more are referenced by the writer and joined by finish() (one copy).
+    const w = new Writer(RECORD_BATCH_OVERHEAD + prepared.size);
     w.raw(HEADER_PLACEHOLDER);
     writeRecords(w, prepared);
     batch = w.finish();
