@@ -5,8 +5,10 @@ Usage:
   groups.py share BOOTSTRAP TOPIC GROUP [ASSIGNOR]
       Produces 60,000 records to TOPIC (6 partitions, created here) in three waves while members
       of GROUP consume them: two members start, a third joins mid-stream, one leaves, a new one
-      joins. Offsets are committed synchronously after every processed batch and in the revoke
-      callback, so no record may be processed twice and none may be missed. ASSIGNOR is
+      joins. Offsets are stored for the processed records only and committed synchronously after
+      every processed batch, so no record may be processed twice and none may be missed. A member
+      seeks back when librdkafka hands it a record past the one it expects on a partition it kept
+      (a librdkafka < 2.5 bug on incremental rebalances, counted in client_gaps). ASSIGNOR is
       librdkafka's partition.assignment.strategy: range (eager, the default) or
       cooperative-sticky (incremental rebalances, KIP-429).
   commit BOOTSTRAP TOPIC GROUP COUNT
@@ -26,7 +28,7 @@ import sys
 import threading
 import time
 
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 mode, bootstrap, topic, group = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
@@ -84,7 +86,24 @@ if mode == "share":
     processed = {}  # (partition, offset) -> member
     duplicates = []
     errors = []
+    client_gaps = []  # [member, partition, expected offset, offset librdkafka handed out]
+    client_repeats = []
+    commit_retries = []
     rebalances = []
+
+    def commit(c):
+        # A synchronous commit that meets a rebalance (the group in CompletingRebalance answers
+        # REBALANCE_IN_PROGRESS, as Kafka) is retried once librdkafka has synced the new generation.
+        for _ in range(100):
+            try:
+                c.commit(asynchronous=False)
+                return
+            except KafkaException as e:
+                if e.args[0].code() != KafkaError.REBALANCE_IN_PROGRESS:
+                    raise
+                commit_retries.append(1)
+                time.sleep(0.05)
+        raise RuntimeError("commit kept meeting a rebalance")
 
     class Member(threading.Thread):
         def __init__(self, name):
@@ -94,24 +113,55 @@ if mode == "share":
             self.count = 0
 
         def run(self):
-            c = Consumer(consumer_config(self.name_, {"partition.assignment.strategy": assignor}))
+            # Offsets are stored by hand, for what was processed only (see the gap check below).
+            c = Consumer(
+                consumer_config(
+                    self.name_,
+                    {"partition.assignment.strategy": assignor, "enable.auto.offset.store": False},
+                )
+            )
+            # The next offset this member expects on each partition it holds. librdkafka before 2.5
+            # (Debian ships 2.0.2) can resume a partition it kept through an incremental rebalance
+            # from a stale fetch position, skipping or repeating records it had fetched but not yet
+            # handed out (confluentinc/librdkafka#4637, #4686). The member seeks back to the record
+            # it expects on a gap and drops records it already processed, as an application would;
+            # both are counted in the output, and the broker must still deliver every record.
+            expected = {}
 
             def on_revoke(consumer, parts):
                 rebalances.append([self.name_, "revoke", sorted(p.partition for p in parts)])
+                for p in parts:
+                    expected.pop(p.partition, None)
 
             def on_assign(consumer, parts):
                 rebalances.append([self.name_, "assign", sorted(p.partition for p in parts)])
+                for p in parts:
+                    expected.pop(p.partition, None)
 
             c.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke)
             try:
                 while not self.stop.is_set():
                     msgs = c.consume(num_messages=500, timeout=0.2)
                     batch = []
+                    sought = set()
                     for m in msgs:
                         if m.error():
                             if m.error().code() != KafkaError._PARTITION_EOF:
                                 errors.append("%s: %s" % (self.name_, m.error()))
                             continue
+                        p, o = m.partition(), m.offset()
+                        if p in sought:
+                            continue
+                        e = expected.get(p)
+                        if e is not None and o > e:
+                            client_gaps.append([self.name_, p, e, o])
+                            c.seek(TopicPartition(topic, p, e))
+                            sought.add(p)
+                            continue
+                        if e is not None and o < e:
+                            client_repeats.append([self.name_, p, o, e])
+                            continue
+                        expected[p] = o + 1
                         batch.append(m)
                     if not batch:
                         continue
@@ -124,7 +174,11 @@ if mode == "share":
                             self.count += 1
                     # Commit what this batch processed before fetching more: a partition that moves
                     # to another member after this point starts where this one left off.
-                    c.commit(asynchronous=False)
+                    last = {}
+                    for m in batch:
+                        last[m.partition()] = m.offset()
+                    c.store_offsets(offsets=[TopicPartition(topic, p, o + 1) for p, o in last.items()])
+                    commit(c)
             finally:
                 c.close()
 
@@ -180,6 +234,9 @@ if mode == "share":
     out["distinct_values_ok"] = all(sorted(v) == list(range(len(v))) for v in by_partition.values())
     out["per_member"] = {m.name_: m.count for m in (a, b, c, d)}
     out["duplicates"] = duplicates[:10]
+    out["client_gaps"] = client_gaps[:10]
+    out["client_repeats"] = len(client_repeats)
+    out["commit_retries"] = len(commit_retries)
     out["errors"] = errors[:10]
     out["committed"] = sorted([tp.partition, tp.offset] for tp in committed)
     out["ends"] = sorted([p, len(v)] for p, v in by_partition.items())
