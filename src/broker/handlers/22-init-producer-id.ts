@@ -45,7 +45,11 @@ export const initProducerIdHandler = defineHandler<
     }
     if (req.transactionalId === '') return failed(ErrorCode.INVALID_REQUEST);
     if (req.transactionalId !== null) {
-      await services.ensureTransactionTopic();
+      try {
+        await services.ensureTransactionTopic();
+      } catch {
+        return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      }
       const r = await services.transactionCoordinator.initProducerId(
         req.transactionalId,
         req.transactionTimeoutMs,

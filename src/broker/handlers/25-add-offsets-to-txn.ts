@@ -3,6 +3,7 @@
 // The transaction coordinator decides (coordinator/transaction/); PRODUCER_FENCED is
 // INVALID_PRODUCER_EPOCH before v2.
 
+import { ErrorCode } from '../../protocol/errors.js';
 import { AddOffsetsToTxnRequest } from '../../protocol/generated/messages/AddOffsetsToTxnRequest.js';
 import { AddOffsetsToTxnResponse } from '../../protocol/generated/messages/AddOffsetsToTxnResponse.js';
 import { defineHandler } from '../api-handler.js';
@@ -21,7 +22,11 @@ export const addOffsetsToTxnHandler = defineHandler<
   response: AddOffsetsToTxnResponse,
   async handle(req, ctx, { transactionCoordinator, ensureOffsetsTopic }) {
     // The group's offsets partition must exist to be part of the transaction.
-    await ensureOffsetsTopic();
+    try {
+      await ensureOffsetsTopic();
+    } catch {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
+    }
     const code = await transactionCoordinator.addOffsetsToTxn(
       req.transactionalId,
       req.producerId,
