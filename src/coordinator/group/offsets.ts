@@ -68,8 +68,48 @@ interface FetchedPartition {
 
 type TopicPartition = [topic: string, partition: number];
 
+/** A requested partition and its slot in the response (errorCode NONE until set). */
+interface AnswerEntry<P> {
+  topic: string;
+  partition: P;
+  out: { partitionIndex: number; errorCode: number };
+}
+
+/**
+ * Builds the response's topics in request order (OffsetCommit and TxnOffsetCommit answer the same
+ * shape) and returns one entry per requested partition pointing at its answer.
+ */
+function answerEntries<P extends { partitionIndex: number }>(
+  topics: readonly { name: string; partitions: readonly P[] }[],
+  answer: { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[],
+): AnswerEntry<P>[] {
+  const entries: AnswerEntry<P>[] = [];
+  for (const t of topics) {
+    const partitions: { partitionIndex: number; errorCode: number }[] = [];
+    answer.push({ name: t.name, partitions });
+    for (const p of t.partitions) {
+      const out = { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE };
+      partitions.push(out);
+      entries.push({ topic: t.name, partition: p, out });
+    }
+  }
+  return entries;
+}
+
 export class OffsetMetadataManager {
   constructor(private readonly ctx: OffsetContext) {}
+
+  /**
+   * Kafka's request handler answers partitions of unknown topics (UNKNOWN_TOPIC_OR_PARTITION)
+   * before asking the coordinator; the others are returned.
+   */
+  private knownPartitions<E extends AnswerEntry<{ partitionIndex: number }>>(entries: E[]): E[] {
+    return entries.filter((e) => {
+      if (this.ctx.partitionExists(e.topic, e.partition.partitionIndex)) return true;
+      e.out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      return false;
+    });
+  }
 
   async commitOffsets(
     req: OffsetCommitRequest,
@@ -77,20 +117,7 @@ export class OffsetMetadataManager {
     unavailableError: number,
   ): Promise<OffsetCommitResponse> {
     const resp = OffsetCommitResponse.default();
-    const entries: Array<{
-      topic: string;
-      partition: OffsetCommitRequest.OffsetCommitRequestPartition;
-      out: OffsetCommitResponse.OffsetCommitResponsePartition;
-    }> = [];
-    for (const t of req.topics) {
-      const partitions: OffsetCommitResponse.OffsetCommitResponsePartition[] = [];
-      resp.topics.push({ name: t.name, partitions });
-      for (const p of t.partitions) {
-        const out = { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE };
-        partitions.push(out);
-        entries.push({ topic: t.name, partition: p, out });
-      }
-    }
+    const entries = answerEntries(req.topics, resp.topics);
     // A group-level error is reported on every partition of the request (Kafka's getErrorResponse).
     const failAll = (errorCode: number): OffsetCommitResponse => {
       for (const e of entries) e.out.errorCode = errorCode;
@@ -98,12 +125,7 @@ export class OffsetMetadataManager {
     };
     if (unavailableError !== ErrorCode.NONE) return failAll(unavailableError);
 
-    // Kafka's request handler drops partitions of unknown topics before asking the coordinator.
-    const known = entries.filter((e) => {
-      if (this.ctx.partitionExists(e.topic, e.partition.partitionIndex)) return true;
-      e.out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-      return false;
-    });
+    const known = this.knownPartitions(entries);
     if (known.length === 0) return resp;
 
     let group = this.ctx.group(req.groupId);
@@ -195,26 +217,8 @@ export class OffsetMetadataManager {
     unavailableError: number,
   ): Promise<TxnOffsetCommitResponse> {
     const resp = TxnOffsetCommitResponse.default();
-    const entries: Array<{
-      topic: string;
-      partition: TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition;
-      out: TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition;
-    }> = [];
-    for (const t of req.topics) {
-      const partitions: TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition[] = [];
-      resp.topics.push({ name: t.name, partitions });
-      for (const p of t.partitions) {
-        const out = { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE };
-        partitions.push(out);
-        entries.push({ topic: t.name, partition: p, out });
-      }
-    }
-    // Kafka's request handler answers partitions of unknown topics before asking the coordinator.
-    const known = entries.filter((e) => {
-      if (this.ctx.partitionExists(e.topic, e.partition.partitionIndex)) return true;
-      e.out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-      return false;
-    });
+    const entries = answerEntries(req.topics, resp.topics);
+    const known = this.knownPartitions(entries);
     if (known.length === 0) return resp;
     const failAll = (errorCode: number): TxnOffsetCommitResponse => {
       // v0-1 clients (0.11 to 2.0) may crash on COORDINATOR_LOAD_IN_PROGRESS (KAFKA-7296).
