@@ -174,8 +174,12 @@ static int latency(int argc, char **argv) {
       sent++;
     }
     rd_kafka_poll(p, 0);
+    /* Block for up to 1 ms rather than spin: a spinning loop takes a core from librdkafka's
+     * threads and the broker on a 2-core machine and shows up as tail latency. */
     rd_kafka_message_t *m;
-    while ((m = rd_kafka_consumer_poll(c, 0)) != NULL) {
+    int wait_ms = 1;
+    while ((m = rd_kafka_consumer_poll(c, wait_ms)) != NULL) {
+      wait_ms = 0;
       if (!m->err && m->len >= sizeof(int64_t) && got < total) {
         int64_t s;
         memcpy(&s, m->payload, sizeof s);

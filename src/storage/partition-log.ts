@@ -279,6 +279,11 @@ export class PartitionLog {
   private ackWaiters: Waiter[] = [];
   private flushWaiters: Waiter[] = [];
   private hwmListeners = new Set<(hwm: bigint) => void>();
+  /** Bytes appended since the log opened (only grows), and how many of them are below the hwm. */
+  private appendedBytes = 0;
+  private readableBytes = 0;
+  /** (offset after an append, appendedBytes after it) for appends still above the hwm. */
+  private readableMarks: { end: number; total: number }[] = [];
   private failure: StorageError | null = null;
   private state: 'open' | 'exclusive' | 'closing' | 'closed' = 'open';
   /** Serializes segment deletions and truncations (each decides from the segment list it sees). */
@@ -411,6 +416,16 @@ export class PartitionLog {
   /** End of the acknowledged-durable prefix (see the contract); what consumers may read up to. */
   get highWatermark(): bigint {
     return BigInt(this.hwm);
+  }
+
+  /**
+   * Bytes appended since the log opened that are now below the high watermark. Only grows, so
+   * the difference between two readings is how many bytes became readable in between: a waiting
+   * Fetch's measure against min_bytes (Kafka's DelayedFetch compares hwm positions the same way).
+   * The log's size is no use there: it grows at append, before the bytes are readable.
+   */
+  get bytesBelowHighWatermark(): number {
+    return this.readableBytes;
   }
 
   /** Offset up to which everything is fdatasynced: the recovery-point checkpoint. */
@@ -583,6 +598,8 @@ export class PartitionLog {
     const chunk = this.tail.push(seg, position, firstOffset, lastOffset, records);
     this.io.push({ kind: 'write', chunk });
     this.pendingBytes += records.length;
+    this.appendedBytes += records.length;
+    this.readableMarks.push({ end: lastOffset + 1, total: this.appendedBytes });
     this.schedulePump();
     if (producerUpdates) {
       const completed = this.producerState.commit(producerUpdates);
@@ -778,6 +795,8 @@ export class PartitionLog {
   /** Everything below `end` is acknowledged-durable: release waiters, move the high watermark. */
   private advanceAcked(end: number): void {
     while (this.ackWaiters.length > 0 && this.ackWaiters[0].offset < end) this.ackWaiters.shift()!.resolve();
+    const marks = this.readableMarks;
+    while (marks.length > 0 && marks[0].end <= end) this.readableBytes = marks.shift()!.total;
     if (end > this.hwm) {
       this.hwm = end;
       // Transactions whose marker is now below the high watermark become stable (the LSO moves).
@@ -1375,6 +1394,8 @@ export class PartitionLog {
 
   /** Waiters for offsets a truncation removed: those appends are gone, not durable. */
   private rejectWaitersFrom(end: number): void {
+    const marks = this.readableMarks;
+    while (marks.length > 0 && marks[marks.length - 1].end > end) marks.pop();
     const err = new LogUnavailableError(`log ${this.dir} was truncated to ${end}`);
     for (const list of [this.ackWaiters, this.flushWaiters]) {
       while (list.length > 0 && list[list.length - 1].offset >= end) list.pop()!.reject(err);

@@ -245,19 +245,20 @@ export class KafkaRpc {
     return { errorCode: p.errorCode, offset: p.offset };
   }
 
-  /** One Fetch v12 (topic names, no session) of a single partition, no waiting. */
+  /** One Fetch v12 (topic names, no session) of a single partition; no waiting unless `wait`. */
   async fetchOnce(
     topic: string,
     partition: number,
     offset: bigint,
     maxBytes = 8 << 20,
     isolationLevel = 0,
+    wait = { maxWaitMs: 0, minBytes: 0 },
   ): Promise<FetchResponse.PartitionData> {
     const res = await this.request(ApiKey.Fetch, 12, FetchRequest, FetchResponse, {
       ...FetchRequest.default(),
       replicaId: -1,
-      maxWaitMs: 0,
-      minBytes: 0,
+      maxWaitMs: wait.maxWaitMs,
+      minBytes: wait.minBytes,
       maxBytes,
       isolationLevel,
       sessionId: 0,

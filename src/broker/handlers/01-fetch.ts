@@ -150,20 +150,34 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse, BrokerSer
       return { outcomes, bytes };
     };
 
+    // What is readable now, taken before the first read so that no append acknowledged while
+    // the read runs can slip between the read and the wait (that fetch would sleep max_wait_ms).
+    const watched = session.partitions.flatMap((sp) => {
+      const partition = resolve(sp);
+      if (!partition) return [];
+      const { log } = partition;
+      return [
+        {
+          key: partitionKey(partition.topic, partition.index),
+          log,
+          readable: log.bytesBelowHighWatermark,
+          lastStable: log.lastStableOffset,
+        },
+      ];
+    });
     let { outcomes, bytes } = await readAll();
     const hasError = outcomes.some((o) => o.data.errorCode !== ErrorCode.NONE);
     if (bytes < req.minBytes && req.maxWaitMs > 0 && !hasError && session.partitions.length > 0) {
-      const keys: string[] = [];
-      // Bytes that arrive after the first read: the log's growth since then. The wait ends once
-      // what was read plus that growth reaches min_bytes, or at max_wait_ms.
-      const waiting = session.partitions.flatMap((sp) => {
-        const partition = resolve(sp);
-        if (!partition) return [];
-        keys.push(partitionKey(partition.topic, partition.index));
-        return [{ log: partition.log, sizeAtStart: partition.log.size }];
-      });
+      // The wait ends once what was read plus the bytes that became readable since reaches
+      // min_bytes (read_committed: only once the last stable offset moved), or at max_wait_ms.
+      // Bytes made readable during the first read are counted twice: an early answer, never a
+      // missed one.
       const ready = () =>
-        waiting.reduce((sum, w) => sum + Math.max(0, w.log.size - w.sizeAtStart), bytes) >= req.minBytes;
+        watched.reduce((sum, w) => {
+          if (readCommitted && w.log.lastStableOffset === w.lastStable) return sum;
+          return sum + (w.log.bytesBelowHighWatermark - w.readable);
+        }, bytes) >= req.minBytes;
+      const keys = watched.map((w) => w.key);
       if (await replicaManager.watchers.waitFor(keys, ready, req.maxWaitMs))
         ({ outcomes, bytes } = await readAll());
     }
