@@ -276,6 +276,12 @@ export class PartitionLog {
   private pendingBytes = 0;
   private dirty = new Set<LogSegment>();
   private syncRequested = false;
+  /**
+   * Page-cache mode: the fdatasync running beside the writes, or null. Acknowledgements there wait
+   * for the write only, so a flush (flush.messages, flush.ms) must not hold the writes queued
+   * behind it: they go on meanwhile, and the next flush covers them.
+   */
+  private backgroundSync: Promise<void> | null = null;
   private ackWaiters: Waiter[] = [];
   private flushWaiters: Waiter[] = [];
   private hwmListeners = new Set<(hwm: bigint) => void>();
@@ -711,8 +717,11 @@ export class PartitionLog {
           if (task.kind === 'write') {
             await this.writeRun();
             // Sync before the next run, or a steady stream of appends would starve the fsync.
-            if (this.needsSync()) await this.syncDirty();
+            if (this.needsSync()) await this.sync();
           } else {
+            // An op (roll, truncation, close) runs with no fsync in flight: it may sync, delete or
+            // close segments itself.
+            if (this.backgroundSync) await this.backgroundSync;
             this.io[this.ioHead++] = undefined as unknown as IoTask;
             try {
               await task.run();
@@ -724,8 +733,8 @@ export class PartitionLog {
           }
           continue;
         }
-        if (this.needsSync()) {
-          await this.syncDirty();
+        if (this.needsSync() && !this.backgroundSync) {
+          await this.sync();
           continue;
         }
         break;
@@ -737,8 +746,25 @@ export class PartitionLog {
       this.ioHead = 0;
       this.pumping = false;
       if (this.failure) this.failQueued();
-      else if (this.io.length > 0 || this.needsSync()) this.schedulePump();
+      else if (this.io.length > 0 || (this.needsSync() && !this.backgroundSync)) this.schedulePump();
     }
+  }
+
+  /**
+   * Default mode: fdatasync now (acknowledgements wait on it). Page-cache mode: start one in the
+   * background unless one runs already; when it ends the pump looks again.
+   */
+  private async sync(): Promise<void> {
+    if (!this.pageCacheMode) return this.syncDirty();
+    if (this.backgroundSync) return;
+    this.backgroundSync = this.syncDirty()
+      .catch((e) => {
+        this.setFailure(e);
+      })
+      .finally(() => {
+        this.backgroundSync = null;
+        if (!this.failure && (this.needsSync() || this.ioHead < this.io.length)) this.schedulePump();
+      });
   }
 
   /** Writes the run of queued chunks contiguous in one segment with one writev. */

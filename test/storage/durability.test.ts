@@ -91,6 +91,35 @@ describe('durability contract', () => {
     expect(log.recoveryPoint).toBe(100n);
   });
 
+  it('page-cache mode: appends are written and acknowledged while a flush is in flight', async () => {
+    const dir = await tempDir();
+    let log: Awaited<ReturnType<typeof openLog>>;
+    const acks: { offset: bigint; recoveryPoint: bigint }[] = [];
+    let appended = false;
+    const hooks = {
+      // Before the flush's fdatasync: an append now must not wait for it (it did, holding every
+      // acknowledgement for the length of an fsync, the tail of bench:broker's page-cache latency).
+      onFsync: () => {
+        if (appended) return;
+        appended = true;
+        const info = log.append(batch(5, 10));
+        void log
+          .waitDurable(info.lastOffset)
+          .then(() => acks.push({ offset: info.lastOffset, recoveryPoint: log.recoveryPoint }));
+      },
+    };
+    log = await openLog(dir, { flushMessages: 10 }, { hooks });
+    await log.waitDurable(log.append(batch(10, 0)).lastOffset); // reaches flush.messages: a flush starts
+    while (acks.length === 0) await new Promise((r) => setImmediate(r));
+    // Acknowledged before the flush ended: the recovery point had not moved yet.
+    expect(acks).toEqual([{ offset: 14n, recoveryPoint: 0n }]);
+    await log.flush();
+    expect(log.recoveryPoint).toBe(15n);
+    expectContiguous(await readAll(log), 0, 15);
+    await log.close();
+    expectContiguous(await readAll(await openLog(dir)), 0, 15);
+  });
+
   it('page-cache mode (flush.ms): the scheduled check fsyncs once flush.ms has passed', async () => {
     const c = fsyncCounter();
     let now = 1_000_000;
