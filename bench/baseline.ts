@@ -133,6 +133,60 @@ export function diskWrite(dir: string, seconds: number, chunkBytes: number, sync
   return { bytesPerSec: written / ((performance.now() - start) / 1000) };
 }
 
+export interface Latency {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/**
+ * The disk's own latency at a paced load: every `tickMs`, `mbPerSec`'s share is appended to a
+ * file (then fdatasynced when `sync`); for each tick, the time from when it was due to when it was
+ * done. Ticks that fall due during a slow write share the next one (group commit). With sync this
+ * is the floor under a durable broker's end-to-end latency at that load (an acknowledgement, and
+ * the high watermark a consumer reads up to, wait for the fdatasync); without, a page-cache write.
+ */
+export function diskLatency(
+  dir: string,
+  seconds: number,
+  mbPerSec: number,
+  sync: boolean,
+  tickMs = 1,
+): Latency {
+  const path = join(dir, `latency-${process.pid}.bin`);
+  const fd = openSync(path, 'w');
+  const tickBytes = Math.max(1, Math.round((mbPerSec * 1e6 * tickMs) / 1000));
+  const times: number[] = [];
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  let due = start; // when the oldest tick not yet written was due
+  try {
+    while (due < end) {
+      const wait = due - performance.now();
+      if (wait > 0) Atomics.wait(sleeper, 0, 0, wait);
+      // Group commit: every tick due by now goes in one write and one fdatasync, as a broker's
+      // log does with the appends that queued behind a slow fsync.
+      const ticks = Math.max(1, Math.floor((performance.now() - due) / tickMs) + 1);
+      writeSync(fd, Buffer.alloc(tickBytes * ticks, 3));
+      if (sync) fdatasyncSync(fd);
+      const done = performance.now();
+      // From each tick's due time, not the write's start: a stall counts for every tick it held up.
+      for (let i = 0; i < ticks; i++) times.push(done - (due + i * tickMs));
+      due += ticks * tickMs;
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(path, { force: true });
+  }
+  times.sort((a, b) => a - b);
+  return {
+    p50Ms: times[Math.floor(times.length / 2)],
+    p99Ms: times[Math.floor(times.length * 0.99)],
+    maxMs: times[times.length - 1],
+  };
+}
+
 const MB = (r: Rate) => `${(r.bytesPerSec / 1e6).toFixed(0)} MB/s`;
 
 async function main(): Promise<void> {
@@ -158,6 +212,12 @@ async function main(): Promise<void> {
     console.log(
       `| disk write 64 KiB chunks, fdatasync each 64 KiB | ${MB(diskWrite(dir, seconds, 64 << 10, 64 << 10))} |`,
     );
+    for (const sync of [true, false]) {
+      const l = diskLatency(dir, seconds, 50, sync);
+      console.log(
+        `| 50 MB/s in 1 ms writes${sync ? ' + fdatasync each' : ''}: time from due to done | p50 ${l.p50Ms.toFixed(2)} ms, p99 ${l.p99Ms.toFixed(2)} ms, max ${l.maxMs.toFixed(1)} ms |`,
+      );
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

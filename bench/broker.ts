@@ -13,7 +13,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { encodeRequest } from '../src/protocol/frame.js';
 import { CreateTopicsRequest, MetadataRequest } from '../src/protocol/generated/index.js';
-import { diskWrite, loopbackTcp } from './baseline.js';
+import { diskLatency, diskWrite, loopbackTcp } from './baseline.js';
 import { root, roundTrip, rssMb, startBroker } from './samsa-process.js';
 
 const work = mkdtempSync(join(process.env.BENCH_DIR ?? root, '.bench-'));
@@ -36,6 +36,15 @@ async function main(): Promise<void> {
   row('baseline: loopback TCP, 64 KiB writes', `${(tcp.bytesPerSec / 1e6).toFixed(0)} MB/s`, '', '');
   row('baseline: disk write 1 MiB + fdatasync', `${syncMb.toFixed(0)} MB/s`, '', '');
   row('baseline: disk write 1 MiB, page cache', `${bufferedMb.toFixed(0)} MB/s`, '', '');
+  for (const sync of [true, false]) {
+    const l = diskLatency(work, seconds * 2, 50, sync);
+    row(
+      `baseline: disk at 50 MB/s in 1 ms appends${sync ? ' + fdatasync' : ''}, due to done`,
+      `p99 ${l.p99Ms.toFixed(2)} ms`,
+      '',
+      `p50 ${l.p50Ms.toFixed(2)} ms, max ${l.maxMs.toFixed(1)} ms`,
+    );
+  }
 
   // Start time and idle RSS of an empty broker.
   const empty = await startBroker(join(work, 'empty'));
