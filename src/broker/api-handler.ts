@@ -72,30 +72,125 @@ export function defineHandler<Req, Resp, Services>(
   return h;
 }
 
+/**
+ * An API as the registry knows it before its handler file is loaded: the versions it serves and
+ * how to import the file. The broker registers every API this way, so that starting loads no
+ * handler and no request or response codec (first use loads them); the versions must equal the
+ * file's own, which loading checks.
+ */
+export interface ApiEntry<Services> {
+  readonly apiKey: number;
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  readonly unstableMaxVersion?: number;
+  readonly load: () => Promise<ApiHandler<unknown, unknown, Services>>;
+}
+
+interface Registered<Services> {
+  readonly declared: Omit<ApiEntry<Services>, 'load'>;
+  /** The versions served (maxVersion includes unstableMaxVersion when those are enabled). */
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  readonly load: () => Promise<ApiHandler<unknown, unknown, Services>>;
+  handler?: ApiHandler<unknown, unknown, Services>;
+  loading?: Promise<ApiHandler<unknown, unknown, Services>>;
+}
+
 /** The handlers a broker serves, by API key. */
 export class ApiRegistry<Services> {
-  private readonly byKey = new Map<number, ApiHandler<unknown, unknown, Services>>();
+  private readonly byKey = new Map<number, Registered<Services>>();
 
   /** `unstableApiVersionsEnabled`: unstable.api.versions.enable, which also serves unstableMaxVersion. */
   constructor(private readonly unstableApiVersionsEnabled = false) {}
 
+  /** Registers a handler already loaded. */
   register<Req, Resp>(h: ApiHandler<Req, Resp, Services>): void {
-    if (this.byKey.has(h.apiKey)) throw new Error(`api key ${h.apiKey} registered twice`);
-    const served =
-      this.unstableApiVersionsEnabled && h.unstableMaxVersion !== undefined
-        ? { ...h, maxVersion: h.unstableMaxVersion }
-        : h;
-    this.byKey.set(h.apiKey, served as unknown as ApiHandler<unknown, unknown, Services>);
+    const handler = h as unknown as ApiHandler<unknown, unknown, Services>;
+    this.add(h, () => Promise.resolve(handler)).handler = this.served(handler);
   }
 
-  get(apiKey: number): ApiHandler<unknown, unknown, Services> | undefined {
+  /** Registers an API whose handler file loads on first use. */
+  registerLazy(entry: ApiEntry<Services>): void {
+    this.add(entry, entry.load);
+  }
+
+  private add(
+    declared: Omit<ApiEntry<Services>, 'load'>,
+    load: () => Promise<ApiHandler<unknown, unknown, Services>>,
+  ): Registered<Services> {
+    if (this.byKey.has(declared.apiKey)) throw new Error(`api key ${declared.apiKey} registered twice`);
+    const unstable = this.unstableApiVersionsEnabled ? declared.unstableMaxVersion : undefined;
+    const r: Registered<Services> = {
+      declared: {
+        apiKey: declared.apiKey,
+        minVersion: declared.minVersion,
+        maxVersion: declared.maxVersion,
+        unstableMaxVersion: declared.unstableMaxVersion,
+      },
+      minVersion: declared.minVersion,
+      maxVersion: unstable ?? declared.maxVersion,
+      load,
+    };
+    this.byKey.set(declared.apiKey, r);
+    return r;
+  }
+
+  private served(h: ApiHandler<unknown, unknown, Services>): ApiHandler<unknown, unknown, Services> {
+    const unstable = this.unstableApiVersionsEnabled ? h.unstableMaxVersion : undefined;
+    return unstable === undefined ? h : { ...h, maxVersion: unstable };
+  }
+
+  /** The versions served for `apiKey`, or undefined for a key this broker does not serve. */
+  versionRange(apiKey: number): { minVersion: number; maxVersion: number } | undefined {
     return this.byKey.get(apiKey);
+  }
+
+  /** The handler of `apiKey` once loaded (see load), else undefined. */
+  get(apiKey: number): ApiHandler<unknown, unknown, Services> | undefined {
+    return this.byKey.get(apiKey)?.handler;
+  }
+
+  /**
+   * Loads the handler file of `apiKey` (once). Rejects if the file's versions are not the ones
+   * registered: ApiVersions would have advertised what the handler does not serve.
+   */
+  load(apiKey: number): Promise<ApiHandler<unknown, unknown, Services>> {
+    const r = this.byKey.get(apiKey);
+    if (!r) return Promise.reject(new Error(`api key ${apiKey} is not registered`));
+    if (r.handler) return Promise.resolve(r.handler);
+    r.loading ??= r.load().then(
+      (h) => {
+        const d = r.declared;
+        if (
+          h.apiKey !== d.apiKey ||
+          h.minVersion !== d.minVersion ||
+          h.maxVersion !== d.maxVersion ||
+          h.unstableMaxVersion !== d.unstableMaxVersion
+        ) {
+          throw new Error(
+            `${h.request.name}: the handler serves versions ${h.minVersion}-${h.maxVersion} (unstable ${h.unstableMaxVersion}), registered as ${d.minVersion}-${d.maxVersion} (unstable ${d.unstableMaxVersion})`,
+          );
+        }
+        r.handler = this.served(h);
+        return r.handler;
+      },
+      (err) => {
+        r.loading = undefined; // a later request tries again
+        throw err;
+      },
+    );
+    return r.loading;
+  }
+
+  /** Loads every handler (tests; a broker loads each on first use). */
+  async loadAll(): Promise<void> {
+    for (const key of this.byKey.keys()) await this.load(key);
   }
 
   /** (apiKey, minVersion, maxVersion) of every served API, ascending by key: ApiVersions' answer. */
   versions(): { apiKey: number; minVersion: number; maxVersion: number }[] {
     return [...this.byKey.values()]
-      .map((h) => ({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }))
+      .map((r) => ({ apiKey: r.declared.apiKey, minVersion: r.minVersion, maxVersion: r.maxVersion }))
       .sort((a, b) => a.apiKey - b.apiKey);
   }
 }

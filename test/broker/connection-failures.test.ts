@@ -2,20 +2,19 @@
 // broker through an unhandled rejection. Each now closes only its own connection; a response that
 // merely carries fields its version lacks is trimmed to that version and sent.
 
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiRegistry, defineHandler } from '../../src/broker/api-handler.js';
-import { SocketServer } from '../../src/broker/network/socket-server.js';
+import type { SocketServer } from '../../src/broker/network/socket-server.js';
 import { decodeResponseHeader, encodeRequest } from '../../src/protocol/frame.js';
 import {
   ApiVersionsRequest,
-  ApiVersionsResponse,
   ListOffsetsRequest,
   ListOffsetsResponse,
   MetadataRequest,
   MetadataResponse,
 } from '../../src/protocol/generated/index.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { listenTestServer, testApiVersionsHandler } from '../helpers/test-server.js';
 
 const registry = new ApiRegistry<null>();
 registry.register(
@@ -59,28 +58,13 @@ registry.register(
     },
   }),
 );
-registry.register(
-  defineHandler<ApiVersionsRequest, ApiVersionsResponse, null>({
-    apiKey: 18,
-    minVersion: 0,
-    maxVersion: 4,
-    request: ApiVersionsRequest,
-    response: ApiVersionsResponse,
-    handle: () => ({ ...ApiVersionsResponse.default(), apiKeys: registry.versions() }),
-  }),
-);
+registry.register(testApiVersionsHandler(registry));
 
 let server: SocketServer<null>;
 let port: number;
 
 beforeAll(async () => {
-  server = new SocketServer(
-    registry,
-    null,
-    { maxRequestBytes: 1 << 20, maxInFlight: 100, idleTimeoutMs: 60_000 },
-    pino({ level: 'silent' }),
-  );
-  port = await server.listen('127.0.0.1', 0);
+  ({ server, port } = await listenTestServer(registry, null));
   server.open();
 });
 

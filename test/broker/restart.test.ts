@@ -7,17 +7,16 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiRegistry, defineHandler } from '../../src/broker/api-handler.js';
-import { SocketServer } from '../../src/broker/network/socket-server.js';
+import { ApiRegistry } from '../../src/broker/api-handler.js';
 import { CompressionType } from '../../src/protocol/compression/types.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { decodeResponseHeader, encodeRequest } from '../../src/protocol/frame.js';
-import { ApiVersionsRequest, ApiVersionsResponse } from '../../src/protocol/generated/index.js';
+import { ApiVersionsRequest } from '../../src/protocol/generated/index.js';
 import { BrokerProcess, buildBroker, removeBrokerBuild, stopAllBrokers } from '../helpers/broker-process.js';
 import { KafkaRpc, type ReadRecord } from '../helpers/kafka-rpc.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { listenTestServer, testApiVersionsHandler } from '../helpers/test-server.js';
 
 const dirs: string[] = [];
 
@@ -249,13 +248,7 @@ describe('a broker restarted on its data directory keeps topics, configs and dat
 describe('connections that arrive while the broker is starting', () => {
   it('are held until the broker opens, then served', async () => {
     const registry = new ApiRegistry<null>();
-    const server = new SocketServer(
-      registry,
-      null,
-      { maxRequestBytes: 1 << 20, maxInFlight: 100, idleTimeoutMs: 60_000 },
-      pino({ level: 'silent' }),
-    );
-    const port = await server.listen('127.0.0.1', 0);
+    const { server, port } = await listenTestServer(registry, null);
     const c = await RawClient.connect(port);
     try {
       c.send(
@@ -270,16 +263,7 @@ describe('connections that arrive while the broker is starting', () => {
       );
       // The broker is "starting": give the request time to arrive (with the bug, it closes now).
       await c.waitClosed(1000);
-      registry.register(
-        defineHandler<ApiVersionsRequest, ApiVersionsResponse, null>({
-          apiKey: 18,
-          minVersion: 0,
-          maxVersion: 4,
-          request: ApiVersionsRequest,
-          response: ApiVersionsResponse,
-          handle: () => ({ ...ApiVersionsResponse.default(), apiKeys: registry.versions() }),
-        }),
-      );
+      registry.register(testApiVersionsHandler(registry));
       server.open();
       const frame = await c.next(10_000);
       expect(frame).not.toBeNull();

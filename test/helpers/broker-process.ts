@@ -2,10 +2,12 @@
 // measure its memory apart from the test runner's.
 //
 // How the child runs: the sources are compiled with the project's tsc (tsconfig.build.json) into
-// a private directory, node_modules/.cache/samsa-test-<pid>-<n>/, once per test file, and the
-// child runs that build's src/cli/main.js (`samsa start`). Not dist/: dist/ may be stale, and
+// a private directory, node_modules/.cache/samsa-test-<pid>-<n>/, once per test file, bundled as
+// `npm run build` bundles dist/ (scripts/bundle.ts), and the child runs that bundle's
+// cli/samsa.js (`samsa start`), as bin/samsa.js does. Not dist/: dist/ may be stale, and
 // another test file or session building it at the same moment would race this one. Under
-// node_modules/ the compiled files still resolve the project's dependencies. tsc takes ~2 s.
+// node_modules/ the compiled files still resolve the project's dependencies. tsc takes ~2 s,
+// the bundle ~0.5 s.
 // A type error elsewhere in src/ does not stop the emit; only a missing main.js fails the build.
 // SAMSA_TEST_BROKER_MAIN=/path/to/src/cli/main.js runs a given build instead (e.g. a deliberately
 // broken one, to check that a test catches the fault).
@@ -20,6 +22,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bundleCli } from '../../scripts/bundle.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 let buildCounter = 0;
@@ -55,8 +58,12 @@ export function buildBroker(): Promise<string> {
       child.on('error', reject);
       child.on('close', () => {
         const main = join(out, 'src', 'cli', 'main.js');
-        if (existsSync(main)) resolve(main);
-        else reject(new Error(`tsc did not emit ${main}:\n${output}`));
+        if (!existsSync(main)) {
+          reject(new Error(`tsc did not emit ${main}:\n${output}`));
+          return;
+        }
+        // Bundled as `npm run build` bundles it: the child runs what bin/samsa.js runs.
+        bundleCli(out).then(resolve, reject);
       });
     });
   }

@@ -1,83 +1,190 @@
-// Every API this broker serves. ApiVersions answers from this registry.
+// Every API this broker serves: its versions, and the handler file that serves it. ApiVersions
+// answers from this table; a handler file loads on the first request for its API (network/
+// connection.ts holds that connection's later requests meanwhile, so they still run in order),
+// which keeps the start and the idle broker free of the handlers and codecs a client never uses.
+// Each file states the same versions in its defineHandler; loading checks that they agree, and
+// test/broker/api-handler.test.ts loads them all.
 
-import type { ApiRegistry } from '../api-handler.js';
+import type { ApiEntry, ApiHandler, ApiRegistry } from '../api-handler.js';
 import type { BrokerServices } from '../services.js';
-import { produceHandler } from './00-produce.js';
-import { fetchHandler } from './01-fetch.js';
-import { listOffsetsHandler } from './02-list-offsets.js';
-import { metadataHandler } from './03-metadata.js';
-import { offsetCommitHandler } from './08-offset-commit.js';
-import { offsetFetchHandler } from './09-offset-fetch.js';
-import { findCoordinatorHandler } from './10-find-coordinator.js';
-import { joinGroupHandler } from './11-join-group.js';
-import { heartbeatHandler } from './12-heartbeat.js';
-import { leaveGroupHandler } from './13-leave-group.js';
-import { syncGroupHandler } from './14-sync-group.js';
-import { describeGroupsHandler } from './15-describe-groups.js';
-import { listGroupsHandler } from './16-list-groups.js';
-import { apiVersionsHandler } from './18-api-versions.js';
-import { createTopicsHandler } from './19-create-topics.js';
-import { deleteTopicsHandler } from './20-delete-topics.js';
-import { deleteRecordsHandler } from './21-delete-records.js';
-import { initProducerIdHandler } from './22-init-producer-id.js';
-import { offsetForLeaderEpochHandler } from './23-offset-for-leader-epoch.js';
-import { addPartitionsToTxnHandler } from './24-add-partitions-to-txn.js';
-import { addOffsetsToTxnHandler } from './25-add-offsets-to-txn.js';
-import { endTxnHandler } from './26-end-txn.js';
-import { writeTxnMarkersHandler } from './27-write-txn-markers.js';
-import { txnOffsetCommitHandler } from './28-txn-offset-commit.js';
-import { describeConfigsHandler } from './32-describe-configs.js';
-import { alterConfigsHandler } from './33-alter-configs.js';
-import { describeLogDirsHandler } from './35-describe-log-dirs.js';
-import { createPartitionsHandler } from './37-create-partitions.js';
-import { deleteGroupsHandler } from './42-delete-groups.js';
-import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.js';
-import { offsetDeleteHandler } from './47-offset-delete.js';
-import { describeClusterHandler } from './60-describe-cluster.js';
-import { describeProducersHandler } from './61-describe-producers.js';
-import { describeTransactionsHandler } from './65-describe-transactions.js';
-import { listTransactionsHandler } from './66-list-transactions.js';
-import { describeTopicPartitionsHandler } from './75-describe-topic-partitions.js';
+
+type Versions = Pick<ApiEntry<BrokerServices>, 'minVersion' | 'maxVersion' | 'unstableMaxVersion'>;
+
+function api<Req, Resp>(
+  apiKey: number,
+  versions: Versions,
+  load: () => Promise<ApiHandler<Req, Resp, BrokerServices>>,
+): ApiEntry<BrokerServices> {
+  return { apiKey, ...versions, load: load as unknown as ApiEntry<BrokerServices>['load'] };
+}
+
+export const BROKER_APIS: readonly ApiEntry<BrokerServices>[] = [
+  api(0, { minVersion: 3, maxVersion: 11 }, async () => (await import('./00-produce.js')).produceHandler),
+  api(1, { minVersion: 4, maxVersion: 17 }, async () => (await import('./01-fetch.js')).fetchHandler),
+  api(
+    2,
+    { minVersion: 1, maxVersion: 10 },
+    async () => (await import('./02-list-offsets.js')).listOffsetsHandler,
+  ),
+  api(3, { minVersion: 0, maxVersion: 12 }, async () => (await import('./03-metadata.js')).metadataHandler),
+  api(
+    8,
+    { minVersion: 0, maxVersion: 9 },
+    async () => (await import('./08-offset-commit.js')).offsetCommitHandler,
+  ),
+  api(
+    9,
+    { minVersion: 0, maxVersion: 9 },
+    async () => (await import('./09-offset-fetch.js')).offsetFetchHandler,
+  ),
+  api(
+    10,
+    { minVersion: 0, maxVersion: 6 },
+    async () => (await import('./10-find-coordinator.js')).findCoordinatorHandler,
+  ),
+  api(
+    11,
+    { minVersion: 0, maxVersion: 9 },
+    async () => (await import('./11-join-group.js')).joinGroupHandler,
+  ),
+  api(12, { minVersion: 0, maxVersion: 4 }, async () => (await import('./12-heartbeat.js')).heartbeatHandler),
+  api(
+    13,
+    { minVersion: 0, maxVersion: 5 },
+    async () => (await import('./13-leave-group.js')).leaveGroupHandler,
+  ),
+  api(
+    14,
+    { minVersion: 0, maxVersion: 5 },
+    async () => (await import('./14-sync-group.js')).syncGroupHandler,
+  ),
+  api(
+    15,
+    { minVersion: 0, maxVersion: 5 },
+    async () => (await import('./15-describe-groups.js')).describeGroupsHandler,
+  ),
+  api(
+    16,
+    { minVersion: 0, maxVersion: 5 },
+    async () => (await import('./16-list-groups.js')).listGroupsHandler,
+  ),
+  api(
+    18,
+    { minVersion: 0, maxVersion: 4 },
+    async () => (await import('./18-api-versions.js')).apiVersionsHandler,
+  ),
+  api(
+    19,
+    { minVersion: 2, maxVersion: 7 },
+    async () => (await import('./19-create-topics.js')).createTopicsHandler,
+  ),
+  api(
+    20,
+    { minVersion: 1, maxVersion: 6 },
+    async () => (await import('./20-delete-topics.js')).deleteTopicsHandler,
+  ),
+  api(
+    21,
+    { minVersion: 0, maxVersion: 2 },
+    async () => (await import('./21-delete-records.js')).deleteRecordsHandler,
+  ),
+  api(
+    22,
+    { minVersion: 0, maxVersion: 5 },
+    async () => (await import('./22-init-producer-id.js')).initProducerIdHandler,
+  ),
+  api(
+    23,
+    { minVersion: 2, maxVersion: 4 },
+    async () => (await import('./23-offset-for-leader-epoch.js')).offsetForLeaderEpochHandler,
+  ),
+  api(
+    24,
+    { minVersion: 0, maxVersion: 5 },
+    async () => (await import('./24-add-partitions-to-txn.js')).addPartitionsToTxnHandler,
+  ),
+  api(
+    25,
+    { minVersion: 0, maxVersion: 4 },
+    async () => (await import('./25-add-offsets-to-txn.js')).addOffsetsToTxnHandler,
+  ),
+  api(
+    26,
+    { minVersion: 0, maxVersion: 4, unstableMaxVersion: 5 },
+    async () => (await import('./26-end-txn.js')).endTxnHandler,
+  ),
+  api(
+    27,
+    { minVersion: 0, maxVersion: 1 },
+    async () => (await import('./27-write-txn-markers.js')).writeTxnMarkersHandler,
+  ),
+  api(
+    28,
+    { minVersion: 0, maxVersion: 4 },
+    async () => (await import('./28-txn-offset-commit.js')).txnOffsetCommitHandler,
+  ),
+  api(
+    32,
+    { minVersion: 1, maxVersion: 4 },
+    async () => (await import('./32-describe-configs.js')).describeConfigsHandler,
+  ),
+  api(
+    33,
+    { minVersion: 0, maxVersion: 2 },
+    async () => (await import('./33-alter-configs.js')).alterConfigsHandler,
+  ),
+  api(
+    35,
+    { minVersion: 1, maxVersion: 4 },
+    async () => (await import('./35-describe-log-dirs.js')).describeLogDirsHandler,
+  ),
+  api(
+    37,
+    { minVersion: 0, maxVersion: 3 },
+    async () => (await import('./37-create-partitions.js')).createPartitionsHandler,
+  ),
+  api(
+    42,
+    { minVersion: 0, maxVersion: 2 },
+    async () => (await import('./42-delete-groups.js')).deleteGroupsHandler,
+  ),
+  api(
+    44,
+    { minVersion: 0, maxVersion: 1 },
+    async () => (await import('./44-incremental-alter-configs.js')).incrementalAlterConfigsHandler,
+  ),
+  api(
+    47,
+    { minVersion: 0, maxVersion: 0 },
+    async () => (await import('./47-offset-delete.js')).offsetDeleteHandler,
+  ),
+  api(
+    60,
+    { minVersion: 0, maxVersion: 1 },
+    async () => (await import('./60-describe-cluster.js')).describeClusterHandler,
+  ),
+  api(
+    61,
+    { minVersion: 0, maxVersion: 0 },
+    async () => (await import('./61-describe-producers.js')).describeProducersHandler,
+  ),
+  api(
+    65,
+    { minVersion: 0, maxVersion: 0 },
+    async () => (await import('./65-describe-transactions.js')).describeTransactionsHandler,
+  ),
+  api(
+    66,
+    { minVersion: 0, maxVersion: 1 },
+    async () => (await import('./66-list-transactions.js')).listTransactionsHandler,
+  ),
+  api(
+    75,
+    { minVersion: 0, maxVersion: 0 },
+    async () => (await import('./75-describe-topic-partitions.js')).describeTopicPartitionsHandler,
+  ),
+];
 
 export function registerHandlers(registry: ApiRegistry<BrokerServices>): void {
-  for (const h of [
-    produceHandler,
-    fetchHandler,
-    listOffsetsHandler,
-    metadataHandler,
-    offsetCommitHandler,
-    offsetFetchHandler,
-    findCoordinatorHandler,
-    joinGroupHandler,
-    heartbeatHandler,
-    leaveGroupHandler,
-    syncGroupHandler,
-    describeGroupsHandler,
-    listGroupsHandler,
-    apiVersionsHandler,
-    createTopicsHandler,
-    deleteTopicsHandler,
-    deleteRecordsHandler,
-    initProducerIdHandler,
-    offsetForLeaderEpochHandler,
-    addPartitionsToTxnHandler,
-    addOffsetsToTxnHandler,
-    endTxnHandler,
-    writeTxnMarkersHandler,
-    txnOffsetCommitHandler,
-    describeConfigsHandler,
-    alterConfigsHandler,
-    describeLogDirsHandler,
-    createPartitionsHandler,
-    deleteGroupsHandler,
-    incrementalAlterConfigsHandler,
-    offsetDeleteHandler,
-    describeClusterHandler,
-    describeProducersHandler,
-    describeTransactionsHandler,
-    listTransactionsHandler,
-    describeTopicPartitionsHandler,
-  ]) {
-    registry.register(h as Parameters<typeof registry.register>[0]);
-  }
+  for (const entry of BROKER_APIS) registry.registerLazy(entry);
 }

@@ -41,6 +41,8 @@ export class Connection<Services> {
   /** Frames received but not yet dispatched: held while the connection is at its limits. */
   private readonly backlog: Buffer[] = [];
   private dispatching = false;
+  /** A handler file is loading (first use of its API): frames wait in the backlog meanwhile. */
+  private loadingHandler = false;
   private closed = false;
   private paused = false;
   private readonly address: string;
@@ -94,7 +96,9 @@ export class Connection<Services> {
     if (this.dispatching) return;
     this.dispatching = true;
     try {
-      while (this.backlog.length > 0 && !this.closed && !this.full()) this.dispatch(this.backlog.shift()!);
+      while (this.backlog.length > 0 && !this.closed && !this.loadingHandler && !this.full()) {
+        this.dispatch(this.backlog.shift()!);
+      }
     } finally {
       this.dispatching = false;
     }
@@ -116,14 +120,19 @@ export class Connection<Services> {
     const { header } = parsed;
     const apiKey = header.requestApiKey;
     const version = header.requestApiVersion;
-    const handler = this.registry.get(apiKey);
-    if (!handler) {
+    const served = this.registry.versionRange(apiKey);
+    if (!served) {
       this.close(`unknown api key ${apiKey}`);
       return;
     }
-    if (version < handler.minVersion || version > handler.maxVersion) {
+    if (version < served.minVersion || version > served.maxVersion) {
       if (apiKey === ApiKey.ApiVersions) this.answerUnsupportedApiVersions(header.correlationId);
       else this.close(`unsupported version ${version} of api key ${apiKey}`);
+      return;
+    }
+    const handler = this.registry.get(apiKey);
+    if (!handler) {
+      this.loadHandlerThenDispatch(apiKey, frame);
       return;
     }
     let request: unknown;
@@ -171,6 +180,26 @@ export class Connection<Services> {
     } catch (err) {
       fail(err);
     }
+  }
+
+  /**
+   * First request for an API: its handler file loads, and this frame and every later one wait in
+   * the backlog until it has, so that requests still start in arrival order.
+   */
+  private loadHandlerThenDispatch(apiKey: number, frame: Buffer): void {
+    this.loadingHandler = true;
+    this.backlog.unshift(frame);
+    this.maybePause();
+    this.registry.load(apiKey).then(
+      () => {
+        this.loadingHandler = false;
+        this.dispatchBacklog();
+      },
+      (err: unknown) => {
+        this.log.error({ err, apiKey }, 'loading the request handler failed');
+        this.close('handler failed');
+      },
+    );
   }
 
   /**
