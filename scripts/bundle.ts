@@ -1,23 +1,30 @@
-// Bundles the compiled CLI (dist/src/cli/main.js) into dist/cli/, which bin/samsa.js runs.
+// Bundles the compiled CLI (dist/src/cli/main.js) into dist/cli/samsa.cjs and its chunks, which
+// bin/samsa.js runs through dist/src/cli/bin.js (V8's code cache), then runs the broker once so
+// that the cache is warm for the first real start.
 //
 // Why: `samsa start` must answer within 200 ms of its spawn (issue 3). Loading ~200 separate ES
 // and CommonJS modules (resolution, a file read and a compile each) took more than half of that;
-// one bundle with a chunk per lazily loaded part (each request handler, the client) takes about
-// 30% less from spawn to the first answer. The native packages stay outside the bundle (their
-// loaders pick the binary for the platform), and so do Node's built-ins. The tests that spawn a
-// broker process (test/helpers/broker-process.ts) bundle their own build the same way, so the
-// crash and restart tests run what ships.
+// one bundle with a chunk per lazily loaded part (each request handler, the client) takes less,
+// and CommonJS because Node 20 can give a code cache to a vm.Script but not to an ES module. The
+// native packages stay outside the bundle (their loaders pick the binary for the platform), and
+// so do Node's built-ins. The tests that spawn a broker process (test/helpers/broker-process.ts)
+// bundle their own build the same way, so the crash and restart tests run what ships.
 //
 //   node dist/scripts/bundle.js        (part of `npm run build`)
 
-import { rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rolldown } from 'rolldown';
 
 const NATIVE = ['@node-rs/crc32', '@node-rs/xxhash', 'snappy', 'lz4-napi', '@toondepauw/node-zstd'];
 
-/** Bundles `<compiled>/src/cli/main.js` into `<compiled>/cli/samsa.js` (and chunks); returns that path. */
+/**
+ * Bundles `<compiled>/src/cli/main.js` into `<compiled>/cli/`; returns the path of the entry to
+ * run, `<compiled>/src/cli/bin.js`.
+ */
 export async function bundleCli(compiled: string): Promise<string> {
   const out = join(compiled, 'cli');
   rmSync(out, { recursive: true, force: true });
@@ -30,16 +37,44 @@ export async function bundleCli(compiled: string): Promise<string> {
   try {
     await bundle.write({
       dir: out,
-      format: 'esm',
-      entryFileNames: '[name].js',
-      chunkFileNames: '[name]-[hash].js',
+      format: 'cjs',
+      entryFileNames: '[name].cjs',
+      chunkFileNames: '[name]-[hash].cjs',
     });
   } finally {
     await bundle.close();
   }
-  return join(out, 'samsa.js');
+  return join(compiled, 'src/cli/bin.js');
+}
+
+/** Starts the bundled broker on a scratch directory and stops it cleanly: bin.js caches the code. */
+export async function warmCodeCache(entry: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'samsa-warm-'));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [entry, 'start', '--listeners', 'PLAINTEXT://127.0.0.1:0', '--log-dirs', dir],
+        { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SAMSA_LOG_LEVEL: 'info' } },
+      );
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d;
+        if (out.includes('listening')) child.kill('SIGTERM');
+      });
+      child.on('error', reject);
+      child.on('exit', (code, signal) =>
+        code === 0 || signal === 'SIGTERM'
+          ? resolve()
+          : reject(new Error(`warm-up broker exited with ${code}`)),
+      );
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await bundleCli(join(dirname(fileURLToPath(import.meta.url)), '../..', 'dist'));
+  const entry = await bundleCli(join(dirname(fileURLToPath(import.meta.url)), '../..', 'dist'));
+  await warmCodeCache(entry);
 }

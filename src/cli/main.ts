@@ -1,15 +1,17 @@
 // The `samsa` command. The commands live in commands.ts (`main(argv, io)`, which tests call
-// in-process); this file wires them to the real process.
+// in-process); this file wires them to the real process. No top-level await: scripts/bundle.ts
+// bundles this file as CommonJS (see bin.ts).
 
 import { main, state } from './commands.js';
 
-const code = await main(process.argv.slice(2), {
+void main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   stdin: process.stdin,
+}).then((code) => {
+  if (!state.brokerRunning) {
+    // Let stdout drain, then leave: no client timer may keep a finished command alive.
+    process.exitCode = code;
+    process.stdout.write('', () => process.exit(code));
+  }
 });
-if (!state.brokerRunning) {
-  // Let stdout drain, then leave: no client timer may keep a finished command alive.
-  process.exitCode = code;
-  process.stdout.write('', () => process.exit(code));
-}

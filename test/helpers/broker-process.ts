@@ -3,8 +3,8 @@
 //
 // How the child runs: the sources are compiled with the project's tsc (tsconfig.build.json) into
 // a private directory, node_modules/.cache/samsa-test-<pid>-<n>/, once per test file, bundled as
-// `npm run build` bundles dist/ (scripts/bundle.ts), and the child runs that bundle's
-// cli/samsa.js (`samsa start`), as bin/samsa.js does. Not dist/: dist/ may be stale, and
+// `npm run build` bundles dist/ (scripts/bundle.ts), and the child runs that bundle through
+// src/cli/bin.js (`samsa start`), as bin/samsa.js does. Not dist/: dist/ may be stale, and
 // another test file or session building it at the same moment would race this one. Under
 // node_modules/ the compiled files still resolve the project's dependencies. tsc takes ~2 s,
 // the bundle ~0.5 s.

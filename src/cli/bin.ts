@@ -1,0 +1,58 @@
+// What bin/samsa.js runs: the CLI as scripts/bundle.ts bundles it (../../cli/samsa.cjs next to
+// this compiled file), compiled through V8's code cache.
+//
+// Why: `samsa start` must answer within 200 ms of its spawn (issue 3), and Node 20 has no compile
+// cache of its own (module.enableCompileCache arrives in Node 22). Each bundled file is compiled
+// here with vm.Script and the cached data of an earlier run (`<file>.v8cache`), which skips
+// parsing and compiling what that run compiled. V8 rejects a cache made by another V8 or for
+// other source, and the file is then compiled as usual. At exit the caches that were missing or
+// rejected are written again (atomically, best effort: a read-only install just runs uncached),
+// with every function compiled by then, so a clean stop of the broker leaves a warm cache;
+// `npm run build` does one such run.
+
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+
+const cliDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli');
+
+type CompiledModule = { exports: unknown; filename: string };
+const extensions = (
+  Module as unknown as { _extensions: Record<string, (m: CompiledModule, f: string) => void> }
+)._extensions;
+const stale: { file: string; script: vm.Script }[] = [];
+
+const plain = extensions['.cjs'] ?? extensions['.js'];
+extensions['.cjs'] = (module, filename) => {
+  if (!filename.startsWith(cliDir)) {
+    plain(module, filename);
+    return;
+  }
+  const cacheFile = `${filename}.v8cache`;
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    // no cache yet: compiled as usual, and cached at exit
+  }
+  const script = new vm.Script(Module.wrap(readFileSync(filename, 'utf8')), { filename, cachedData });
+  if (cachedData === undefined || script.cachedDataRejected) stale.push({ file: cacheFile, script });
+  const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
+  wrapper.call(module.exports, module.exports, createRequire(filename), module, filename, dirname(filename));
+};
+
+process.once('exit', () => {
+  for (const { file, script } of stale) {
+    try {
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, script.createCachedData());
+      renameSync(tmp, file);
+    } catch {
+      // best effort (read-only install, full disk): the next start compiles as usual
+    }
+  }
+});
+
+createRequire(import.meta.url)(join(cliDir, 'samsa.cjs'));
