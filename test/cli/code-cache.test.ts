@@ -1,0 +1,53 @@
+// The bundled CLI's V8 code cache (src/cli/bin.ts): a run writes the cache of every bundled file
+// it compiled without one, at exit; the next run uses it and rewrites nothing; a corrupt cache is
+// rejected by V8 (the broker starts as usual) and replaced at exit. The broker runs as a process
+// from a fresh bundle of this tree (test/helpers/broker-process.ts, as bin/samsa.js runs it).
+
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BrokerProcess, buildBroker, removeBrokerBuild, stopAllBrokers } from '../helpers/broker-process.js';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  await stopAllBrokers();
+  removeBrokerBuild();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function startAndStop(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'samsa-codecache-'));
+  dirs.push(dataDir);
+  const b = await BrokerProcess.start({ dataDir });
+  expect((await b.stop()).code).toBe(0);
+}
+
+const caches = (cliDir: string) =>
+  new Map(
+    readdirSync(cliDir)
+      .filter((f) => f.endsWith('.v8cache'))
+      .map((f) => [f, statSync(join(cliDir, f)).mtimeMs] as const),
+  );
+
+describe('code cache of the bundled CLI', () => {
+  it('is written by a first run, used as is by the next, and replaced when corrupt', async () => {
+    const cliDir = join(dirname(await buildBroker()), '..', '..', 'cli');
+    expect(caches(cliDir).size).toBe(0); // a fresh bundle
+    await startAndStop();
+    const first = caches(cliDir);
+    // The entry and the broker chunk at least: what every start compiles.
+    expect(first.has('samsa.cjs.v8cache')).toBe(true);
+    const broker = [...first.keys()].find((f) => f.startsWith('broker-'));
+    expect(broker).toBeDefined();
+
+    await startAndStop();
+    const second = caches(cliDir);
+    for (const [f, mtime] of first) expect(second.get(f)).toBe(mtime); // accepted: not rewritten
+
+    const garbage = Buffer.alloc(4096, 0x5a);
+    writeFileSync(join(cliDir, broker!), garbage);
+    await startAndStop();
+    expect(readFileSync(join(cliDir, broker!)).equals(garbage)).toBe(false);
+  });
+});
