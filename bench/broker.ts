@@ -58,10 +58,7 @@ async function main(): Promise<void> {
   const kafkaFlush = 'log.flush.interval.messages=9223372036854775807';
   for (const mode of ['fsync before ack (default)', `page cache (Kafka's default flush: ${kafkaFlush})`]) {
     const pageCache = mode.startsWith('page');
-    const b = await startBroker(
-      join(work, pageCache ? 'pc' : 'durable'),
-      pageCache ? [kafkaFlush] : [],
-    );
+    const b = await startBroker(join(work, pageCache ? 'pc' : 'durable'), pageCache ? [kafkaFlush] : []);
     const bs = `127.0.0.1:${b.port}`;
     const p100 = run(['produce', bs, 'p100', '3000000', '100']);
     row(

@@ -48,7 +48,7 @@ export async function bundleCli(compiled: string): Promise<string> {
     // bin.ts reads the chunks as latin1, which is only right for ASCII.
     for (const chunk of output) {
       const text = chunk.type === 'chunk' ? chunk.code : String(chunk.source);
-      const at = text.search(/[^\x00-\x7f]/);
+      const at = text.search(/[^\p{ASCII}]/u);
       if (at >= 0) throw new Error(`${chunk.fileName}: non-ASCII at ${at}: ${text.slice(at - 40, at + 40)}`);
     }
   } finally {

@@ -178,6 +178,12 @@ export class FileMetadataLog implements MetadataLog {
     private end: number,
     /** Bytes of torn tail cut off when the file was opened (0 after a clean shutdown). */
     readonly truncatedBytes: number,
+    /**
+     * The entries open() decoded, while the file still ends where open() left it: the first
+     * replayAll() hands them out instead of reading and decoding the file a second time (at start
+     * of a broker with 10,000 partitions that is a tenth of a second). Dropped once used.
+     */
+    private openedEntries: { entries: ApiMessageAndVersion[][]; end: number } | null = null,
   ) {}
 
   /** Opens (creating if needed) the metadata log at `path`, repairing a torn tail. */
@@ -194,7 +200,7 @@ export class FileMetadataLog implements MetadataLog {
     }
     try {
       const bytes = await handle.readFile();
-      const { validEnd } = scanMetadataLog(bytes, path);
+      const { entries, validEnd } = scanMetadataLog(bytes, path);
       let end = validEnd;
       let truncated = bytes.length - validEnd;
       if (end < HEADER_SIZE) {
@@ -209,7 +215,10 @@ export class FileMetadataLog implements MetadataLog {
         await handle.truncate(end);
         await handle.sync();
       }
-      return new FileMetadataLog(path, handle, end, truncated);
+      return new FileMetadataLog(path, handle, end, truncated, {
+        entries: end === validEnd ? entries : [],
+        end,
+      });
     } catch (e) {
       await handle.close();
       throw e;
@@ -229,6 +238,16 @@ export class FileMetadataLog implements MetadataLog {
   }
 
   async replayAll(apply: (record: ApiMessageAndVersion) => void): Promise<void> {
+    const opened = this.openedEntries;
+    this.openedEntries = null;
+    if (opened !== null) {
+      // Behind any queued append, as a read would be: unchanged since open() means the same bytes.
+      const same = await this.enqueue(async () => this.end === opened.end);
+      if (same) {
+        for (const entry of opened.entries) for (const r of entry) apply(r);
+        return;
+      }
+    }
     const bytes = await this.enqueue(async () => {
       const buf = Buffer.allocUnsafe(this.end);
       const { bytesRead } = await this.handle.read(buf, 0, this.end, 0);

@@ -38,6 +38,35 @@ export function formatOffsetCheckpoint(entries: Iterable<CheckpointEntry>): stri
 
 /** Parses the checkpoint text; throws CorruptCheckpointError on anything malformed. */
 export function parseOffsetCheckpoint(text: string, what = 'checkpoint'): CheckpointEntry[] {
+  const out: CheckpointEntry[] = [];
+  forEachCheckpointLine(text, what, (topic, partition, offset) => out.push({ topic, partition, offset }));
+  return out;
+}
+
+const LINE_RE = /^(\S+) (\d+) (-?\d+)$/;
+const NO_WHITESPACE_RE = /^\S+$/;
+
+/** Whether s[from, to) is one or more ASCII digits. */
+function allDigits(s: string, from: number, to: number): boolean {
+  if (from >= to) return false;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/**
+ * The entries of a checkpoint, in file order, without building an object per line (a log dir with
+ * 10,000 partitions has two such files to read at start). The same lines are accepted as by the
+ * line pattern `<topic> <partition> <offset>` with surrounding whitespace trimmed: the common
+ * shape is checked by hand, anything else goes through the pattern.
+ */
+function forEachCheckpointLine(
+  text: string,
+  what: string,
+  fn: (topic: string, partition: number, offset: bigint) => void,
+): void {
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   if (lines.length < 2) throw new CorruptCheckpointError(`${what}: missing version or count`);
@@ -48,13 +77,26 @@ export function parseOffsetCheckpoint(text: string, what = 'checkpoint'): Checkp
   if (!/^\d+$/.test(lines[1].trim()) || count !== lines.length - 2) {
     throw new CorruptCheckpointError(`${what}: expected ${lines[1]} entries, found ${lines.length - 2}`);
   }
-  const out: CheckpointEntry[] = [];
   for (let i = 2; i < lines.length; i++) {
-    const m = /^(\S+) (\d+) (-?\d+)$/.exec(lines[i].trim());
+    const l = lines[i];
+    const a = l.indexOf(' ');
+    const b = a > 0 ? l.indexOf(' ', a + 1) : -1;
+    const neg = b > 0 && l.charCodeAt(b + 1) === 45; // '-'
+    if (
+      b > a + 1 &&
+      allDigits(l, a + 1, b) &&
+      allDigits(l, neg ? b + 2 : b + 1, l.length) &&
+      NO_WHITESPACE_RE.test(l.slice(0, a))
+    ) {
+      const off = l.slice(b + 1);
+      // Up to 15 digits a double holds exactly; longer strings parse as BigInt directly.
+      fn(l.slice(0, a), Number(l.slice(a + 1, b)), off.length <= 15 ? BigInt(Number(off)) : BigInt(off));
+      continue;
+    }
+    const m = LINE_RE.exec(l.trim());
     if (!m) throw new CorruptCheckpointError(`${what}: malformed line ${JSON.stringify(lines[i])}`);
-    out.push({ topic: m[1], partition: Number(m[2]), offset: BigInt(m[3]) });
+    fn(m[1], Number(m[2]), BigInt(m[3]));
   }
-  return out;
 }
 
 /** Reads a checkpoint file: null when absent; CorruptCheckpointError when malformed. */
@@ -67,7 +109,7 @@ export async function readOffsetCheckpoint(path: string): Promise<Map<string, bi
     throw e;
   }
   const map = new Map<string, bigint>();
-  for (const e of parseOffsetCheckpoint(text, path)) map.set(`${e.topic}-${e.partition}`, e.offset);
+  forEachCheckpointLine(text, path, (topic, partition, offset) => map.set(`${topic}-${partition}`, offset));
   return map;
 }
 

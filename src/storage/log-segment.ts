@@ -13,7 +13,7 @@
 //   inactive or the log closes, and on load they are checked against the log and rebuilt by a
 //   rescan when missing, malformed, or pointing at something other than a batch boundary.
 
-import { writevSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, writevSync } from 'node:fs';
 import { type FileHandle, open, rename, utimes } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { RECORD_BATCH_OVERHEAD } from '../protocol/records/constants.js';
@@ -40,9 +40,32 @@ const SCAN_SLACK = 16 * 1024;
 /** Writes up to this size are made synchronously (page cache only; see LogSegment.write). */
 const SYNC_WRITE_MAX_BYTES = 256 * 1024;
 const MAX_WINDOW = 16 * 1024 * 1024;
+/** The longest log tail `loadSync` reads (past the last index entry); a longer one loads async. */
+const SYNC_LOAD_MAX_TAIL = 4 * 1024 * 1024;
 
 function errno(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function readWholeFileSync(path: string): Buffer | null {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    if (errno(e) === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/** Bytes [pos, pos + n) of an open file, fewer at its end. */
+function readExactlySync(fd: number, pos: number, n: number): Buffer {
+  const buf = Buffer.allocUnsafe(n);
+  let got = 0;
+  while (got < n) {
+    const bytesRead = readSync(fd, buf, got, n - got, pos + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got === n ? buf : buf.subarray(0, got);
 }
 
 async function readWholeFile(path: string): Promise<Buffer | null> {
@@ -117,7 +140,9 @@ export interface SegmentPaths {
 
 export class LogSegment {
   readonly baseOffset: number;
-  private readonly basePaths: SegmentPaths;
+  private readonly dir: string;
+  /** The files' paths without a suffix, built on first use (not at all for most segments at start). */
+  private basePathsMem: SegmentPaths | null = null;
   /** '' for a live segment; '.cleaned' or '.swap' while the cleaner builds or swaps it in. */
   private fileSuffix: string;
   private readonly settings: SegmentSettings;
@@ -168,7 +193,7 @@ export class LogSegment {
     fileSuffix = '',
   ) {
     this.baseOffset = baseOffset;
-    this.basePaths = segmentFilePaths(dir, baseOffset);
+    this.dir = dir;
     this.fileSuffix = fileSuffix;
     this.settings = settings;
     this.hooks = hooks;
@@ -234,6 +259,11 @@ export class LogSegment {
 
   get isLoaded(): boolean {
     return this.loaded;
+  }
+
+  private get basePaths(): SegmentPaths {
+    this.basePathsMem ??= segmentFilePaths(this.dir, this.baseOffset);
+    return this.basePathsMem;
   }
 
   /** The segment's files: `<base>.log`, `.index`, `.timeindex`, plus the current file suffix. */
@@ -506,6 +536,77 @@ export class LogSegment {
     return this.loading;
   }
 
+  /**
+   * Loads a segment whose .log file is empty without reading anything (the clean-shutdown open of
+   * an empty active segment): with no batch, the only valid indexes are empty ones, which is what
+   * a load (or the rescan it would fall back to) ends with. `indexFilesPresent` false (either file
+   * missing from the listing) marks the indexes dirty so the files are written again, as the
+   * rescan would. Index files with entries for an empty log are never read: the segment's indexes
+   * are written from memory once it gets data (roll, close) or rebuilt by recovery after a crash.
+   */
+  loadEmpty(indexFilesPresent: boolean): void {
+    if (this.loaded) return;
+    if (this.size !== 0) throw new Error(`${this.paths.log} is not empty`);
+    this.offsetIndexMem = new OffsetIndex(this.baseOffset, this.settings.segmentIndexBytes);
+    this.timeIndexMem = new TimeIndex(this.baseOffset, this.settings.segmentIndexBytes);
+    this.nextOffset = this.baseOffset;
+    this.maxTimestampSoFar = -1;
+    this.offsetOfMaxTimestampSoFar = this.baseOffset;
+    this.rollingBasedTimestamp = null;
+    this.bytesSinceLastIndexEntry = 0;
+    if (!indexFilesPresent) this.indexesDirty = true;
+    this.loaded = true;
+  }
+
+  /**
+   * `ensureLoaded()` with synchronous reads, for the clean-shutdown open of an active segment
+   * before the broker serves (a few syscalls on the main thread instead of a threadpool round trip
+   * each, for thousands of partitions). The same checks as `load()`; on any problem, or a tail past
+   * the last index entry longer than SYNC_LOAD_MAX_TAIL, it changes nothing and answers false, and
+   * the caller goes through `ensureLoaded()`, which checks again and rescans. The .log file is
+   * opened on first use, not kept open from here.
+   */
+  loadSync(): boolean {
+    if (this.loaded) return true;
+    const indexData = readWholeFileSync(this.paths.index);
+    const timeData = readWholeFileSync(this.paths.timeIndex);
+    if (indexData === null || timeData === null) return false;
+    if (OffsetIndex.check(indexData, this.size) !== null || TimeIndex.check(timeData, 0x7fffffff) !== null) {
+      return false;
+    }
+    const offsetIndex = new OffsetIndex(this.baseOffset, this.settings.segmentIndexBytes, indexData);
+    const timeIndex = new TimeIndex(this.baseOffset, this.settings.segmentIndexBytes, timeData);
+    const walk = new TailWalk(this.baseOffset, offsetIndex, timeIndex);
+    const last = offsetIndex.lastEntry();
+    const from = last ? last.position : 0;
+    if (this.size - from > SYNC_LOAD_MAX_TAIL) return false;
+    const fd = openSync(this.paths.log, 'r');
+    try {
+      // From the last indexed batch (which must end at the entry's offset) to the end.
+      const tail = readExactlySync(fd, from, this.size - from);
+      if (tail.length < this.size - from) return false;
+      if (last) {
+        const info = tail.length >= RECORD_BATCH_OVERHEAD ? readBatchInfo(tail, 0) : 'short';
+        if (typeof info === 'string' || info.lastOffset !== last.offset) return false;
+      }
+      let p = 0;
+      while (p < tail.length) {
+        if (tail.length - p < RECORD_BATCH_OVERHEAD) return false;
+        const b = readBatchInfo(tail, p, from + p);
+        if (typeof b === 'string' || p + b.size > tail.length) return false;
+        walk.add(b);
+        p += b.size;
+      }
+      if (timeIndex.lastEntry().offset >= walk.next) return false;
+      if (walk.rolling === null && this.size > 0)
+        walk.setRolling(readExactlySync(fd, 0, RECORD_BATCH_OVERHEAD));
+    } finally {
+      closeSync(fd);
+    }
+    this.install(walk);
+    return true;
+  }
+
   private async load(): Promise<void> {
     const [indexData, timeData] = await Promise.all([
       readWholeFile(this.paths.index),
@@ -518,44 +619,35 @@ export class LogSegment {
     }
     const offsetIndex = new OffsetIndex(this.baseOffset, this.settings.segmentIndexBytes, indexData!);
     const timeIndex = new TimeIndex(this.baseOffset, this.settings.segmentIndexBytes, timeData!);
+    const walk = new TailWalk(this.baseOffset, offsetIndex, timeIndex);
     const last = offsetIndex.lastEntry();
-    const lastTime = timeIndex.lastEntry();
-    let maxTs = lastTime.timestamp;
-    let maxTsOffset = lastTime.offset;
-    let next = last ? last.offset + 1 : this.baseOffset;
-    let rolling: number | null = null;
-    let bytesSince = 0;
     // Header walk from the last indexed batch to the end (Kafka's readNextOffset).
     const from = last ? last.position : 0;
     const tail = await this.withHandle((fh) =>
       scanFileBatches(fh, from, this.size, { verifyCrc: false }, (b) => {
-        if (b.position === 0) rolling = b.maxTimestamp;
-        if (b.maxTimestamp > maxTs) {
-          maxTs = b.maxTimestamp;
-          maxTsOffset = b.lastOffset;
-        }
-        next = b.lastOffset + 1;
-        // Kafka resets the count at an indexed batch, then adds that batch's size.
-        bytesSince += b.size;
+        walk.add(b);
         return undefined;
       }),
     );
-    if (tail.problem !== null || lastTime.offset >= next) {
+    if (tail.problem !== null || timeIndex.lastEntry().offset >= walk.next) {
       await this.recover(tail.problem ?? 'time index points past the log');
       return;
     }
-    if (rolling === null && this.size > 0) {
-      const head = await this.withHandle((fh) => readExactly(fh, 0, RECORD_BATCH_OVERHEAD));
-      const info = head.length === RECORD_BATCH_OVERHEAD ? readBatchInfo(head, 0) : 'short';
-      if (typeof info !== 'string') rolling = info.maxTimestamp;
+    if (walk.rolling === null && this.size > 0) {
+      walk.setRolling(await this.withHandle((fh) => readExactly(fh, 0, RECORD_BATCH_OVERHEAD)));
     }
-    this.offsetIndexMem = offsetIndex;
-    this.timeIndexMem = timeIndex;
-    this.nextOffset = next;
-    this.maxTimestampSoFar = maxTs;
-    this.offsetOfMaxTimestampSoFar = maxTsOffset;
-    this.rollingBasedTimestamp = rolling;
-    this.bytesSinceLastIndexEntry = bytesSince;
+    this.install(walk);
+  }
+
+  /** The state a load (sync or async) read from the index files and the log's tail. */
+  private install(st: TailWalk): void {
+    this.offsetIndexMem = st.offsetIndex;
+    this.timeIndexMem = st.timeIndex;
+    this.nextOffset = st.next;
+    this.maxTimestampSoFar = st.maxTs;
+    this.offsetOfMaxTimestampSoFar = st.maxTsOffset;
+    this.rollingBasedTimestamp = st.rolling;
+    this.bytesSinceLastIndexEntry = st.bytesSince;
     this.loaded = true;
   }
 
@@ -842,4 +934,46 @@ function remainingAfter(chunks: Buffer[], skip: number): Buffer[] {
     s = 0;
   }
   return out;
+}
+
+/**
+ * What loading a segment learns from its index files and the batches past the last index entry
+ * (Kafka's readNextOffset walk): the next offset, the max timestamp and its offset, the first
+ * batch's timestamp (segment.ms), and the bytes since the last index entry.
+ */
+class TailWalk {
+  next: number;
+  maxTs: number;
+  maxTsOffset: number;
+  rolling: number | null = null;
+  bytesSince = 0;
+
+  constructor(
+    baseOffset: number,
+    readonly offsetIndex: OffsetIndex,
+    readonly timeIndex: TimeIndex,
+  ) {
+    const last = offsetIndex.lastEntry();
+    const lastTime = timeIndex.lastEntry();
+    this.next = last ? last.offset + 1 : baseOffset;
+    this.maxTs = lastTime.timestamp;
+    this.maxTsOffset = lastTime.offset;
+  }
+
+  add(b: { position: number; maxTimestamp: number; lastOffset: number; size: number }): void {
+    if (b.position === 0) this.rolling = b.maxTimestamp;
+    if (b.maxTimestamp > this.maxTs) {
+      this.maxTs = b.maxTimestamp;
+      this.maxTsOffset = b.lastOffset;
+    }
+    this.next = b.lastOffset + 1;
+    // Kafka resets the count at an indexed batch, then adds that batch's size.
+    this.bytesSince += b.size;
+  }
+
+  /** The first batch's timestamp, from its header (when the walk did not start at position 0). */
+  setRolling(head: Buffer): void {
+    const info = head.length === RECORD_BATCH_OVERHEAD ? readBatchInfo(head, 0) : 'short';
+    if (typeof info !== 'string') this.rolling = info.maxTimestamp;
+  }
 }

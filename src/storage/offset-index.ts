@@ -12,6 +12,8 @@
 
 const ENTRY_SIZE = 8;
 const INITIAL_CAPACITY = 64;
+/** The buffer of every index without entries (never written: appends first grow the buffer). */
+const NO_ENTRIES = Buffer.alloc(0);
 
 export interface OffsetPosition {
   /** Absolute offset of the entry (the last offset of the batch at `position`). */
@@ -31,9 +33,10 @@ export class OffsetIndex {
     this.baseOffset = baseOffset;
     this.maxEntries = Math.max(1, Math.floor(maxIndexBytes / ENTRY_SIZE));
     const n = data ? data.length - (data.length % ENTRY_SIZE) : 0;
-    // Room to grow: a loaded index of the active segment takes appends.
-    this.buf = Buffer.allocUnsafe(Math.max(INITIAL_CAPACITY * ENTRY_SIZE, n * 2));
-    if (data) data.copy(this.buf, 0, 0, n);
+    // Room to grow: a loaded index of the active segment takes appends. An empty index takes no
+    // memory until its first entry (most segments of a broker with many partitions stay empty).
+    this.buf = n === 0 ? NO_ENTRIES : Buffer.allocUnsafe(Math.max(INITIAL_CAPACITY * ENTRY_SIZE, n * 2));
+    if (n > 0) data!.copy(this.buf, 0, 0, n);
     this.count = n / ENTRY_SIZE;
   }
 
@@ -75,7 +78,7 @@ export class OffsetIndex {
     }
     const p = this.count * ENTRY_SIZE;
     if (p + ENTRY_SIZE > this.buf.length) {
-      const grown = Buffer.allocUnsafe(this.buf.length * 2);
+      const grown = Buffer.allocUnsafe(Math.max(INITIAL_CAPACITY * ENTRY_SIZE, this.buf.length * 2));
       this.buf.copy(grown, 0, 0, p);
       this.buf = grown;
     }

@@ -50,6 +50,7 @@
 // Producer ids are numbers below 2^53 (every id Samsa allocates) and bigints above (ids a client
 // made up); sequences and epochs are numbers.
 
+import { readFileSync } from 'node:fs';
 import { open, readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -673,8 +674,10 @@ export class ProducerStateManager {
       ? [...p.snapshotOffsets].sort((a, b) => a - b)
       : await listSnapshotOffsets(this.dir);
     const rebuildFrom = p.rebuildFrom ?? null;
-    await this.deleteSnapshotsWhere((o) => o > p.logEndOffset);
-    await this.removeStraySnapshots(p.segments.map((s) => s.baseOffset));
+    if (this.snapshots.length > 0) {
+      await this.deleteSnapshotsWhere((o) => o > p.logEndOffset);
+      await this.removeStraySnapshots(p.segments.map((s) => s.baseOffset));
+    }
     this.producers.clear();
     this.ongoing.clear();
     this.unreplicated = [];
@@ -683,7 +686,7 @@ export class ProducerStateManager {
       // (an upgrade); the log is not scanned.
       return;
     }
-    const from = await this.loadLatestSnapshot(p.logStartOffset, p.nowMs);
+    const from = await this.loadLatestSnapshot(p.logStartOffset, p.nowMs, p.hadCleanShutdown);
     if (rebuildFrom !== null && rebuildFrom < from && p.onReplayedTxn) {
       // The transactions completed between the rescanned segments and the snapshot: replayed by a
       // second state from an older snapshot (Kafka's recoverSegment rebuilds one per segment).
@@ -747,12 +750,13 @@ export class ProducerStateManager {
    * Loads the newest readable snapshot (deleting unreadable ones); returns the offset the state
    * now stands at (the snapshot's, or the log start offset when none is left).
    */
-  private async loadLatestSnapshot(logStartOffset: number, nowMs: number): Promise<number> {
+  private async loadLatestSnapshot(logStartOffset: number, nowMs: number, sync = false): Promise<number> {
     while (this.snapshots.length > 0) {
       const offset = this.snapshots[this.snapshots.length - 1];
       const path = join(this.dir, snapshotFileName(offset));
       try {
-        const entries = decodeSnapshot(await readFile(path));
+        // `sync`: the clean-shutdown open at start, before the broker serves (log-loader.ts).
+        const entries = decodeSnapshot(sync ? readFileSync(path) : await readFile(path));
         for (const e of entries) if (!this.isExpired(e, nowMs)) this.producers.set(e.producerId, e);
         this.rebuildOngoing();
         this.logger?.debug(

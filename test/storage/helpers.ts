@@ -8,6 +8,8 @@ import { afterEach } from 'vitest';
 import { decodeRecordSet, encodeRecordBatch, type RecordInput } from '../../src/protocol/records/index.js';
 import {
   type LogConfig,
+  LogManager,
+  ManualScheduler,
   makeLogConfig,
   PartitionLog,
   type PartitionLogOptions,
@@ -125,4 +127,33 @@ export async function openLog(
   });
   onCleanup(() => log.abort());
   return log;
+}
+
+/** Appends `batches` batches of `per` records, waiting for durability; returns the log end offset. */
+export async function fill(log: PartitionLog, batches: number, per = 3): Promise<number> {
+  let next = Number(log.logEndOffset);
+  for (let i = 0; i < batches; i++) {
+    log.append(batch(per, next, { valueBytes: 30 }));
+    next += per;
+  }
+  await log.waitDurable(BigInt(next - 1));
+  return next;
+}
+
+/** Records the segments a log's recovery rescans (the onSegmentRecovered hook). */
+export function recoveryCounter() {
+  const recovered: string[] = [];
+  return { recovered, hooks: { onSegmentRecovered: (path: string) => recovered.push(path) } };
+}
+
+/** A LogManager on `logDirs` with 2000-byte segments and a manual scheduler, aborted at cleanup. */
+export async function smallSegmentManager(logDirs: string[], hooks = {}): Promise<LogManager> {
+  const mgr = await LogManager.open({
+    logDirs,
+    scheduler: new ManualScheduler(),
+    hooks,
+    defaultConfig: { segmentBytes: 2000 },
+  });
+  onCleanup(() => mgr.abort());
+  return mgr;
 }

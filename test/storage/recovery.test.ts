@@ -9,25 +9,20 @@ import {
   CLEAN_SHUTDOWN_FILE,
   formatOffsetCheckpoint,
   LOG_START_OFFSET_CHECKPOINT_FILE,
-  LogManager,
-  ManualScheduler,
   offsetFilePrefix,
-  type PartitionLog,
   parseOffsetCheckpoint,
   RECOVERY_POINT_CHECKPOINT_FILE,
 } from '../../src/storage/index.js';
-import { batch, expectContiguous, onCleanup, openLog, readAll, tempDir } from './helpers.js';
-
-/** Appends `batches` batches of `per` records, waiting for durability; returns the log end offset. */
-async function fill(log: PartitionLog, batches: number, per = 3): Promise<number> {
-  let next = Number(log.logEndOffset);
-  for (let i = 0; i < batches; i++) {
-    log.append(batch(per, next, { valueBytes: 30 }));
-    next += per;
-  }
-  await log.waitDurable(BigInt(next - 1));
-  return next;
-}
+import {
+  batch,
+  expectContiguous,
+  fill,
+  openLog,
+  readAll,
+  recoveryCounter,
+  smallSegmentManager,
+  tempDir,
+} from './helpers.js';
 
 function segPath(dir: string, base: bigint, suffix = '.log'): string {
   return join(dir, offsetFilePrefix(Number(base)) + suffix);
@@ -39,11 +34,6 @@ async function batchPositions(path: string): Promise<number[]> {
   const out: number[] = [];
   for (let p = 0; p < data.length; p += 12 + data.readInt32BE(p + 8)) out.push(p);
   return out;
-}
-
-function recoveryCounter() {
-  const recovered: string[] = [];
-  return { recovered, hooks: { onSegmentRecovered: (path: string) => void recovered.push(path) } };
 }
 
 describe('recovery after a kill', () => {
@@ -200,20 +190,9 @@ describe('recovery of a large log', () => {
 });
 
 describe('LogManager start and clean shutdown', () => {
-  async function manager(logDirs: string[], hooks = {}) {
-    const mgr = await LogManager.open({
-      logDirs,
-      scheduler: new ManualScheduler(),
-      hooks,
-      defaultConfig: { segmentBytes: 2000 },
-    });
-    onCleanup(() => mgr.abort());
-    return mgr;
-  }
-
   it('a clean shutdown reopens without rescanning; a crash rescans', async () => {
     const logDir = await tempDir();
-    const mgr = await manager([logDir]);
+    const mgr = await smallSegmentManager([logDir]);
     const a = await mgr.getOrCreateLog('orders', 0);
     const b = await mgr.getOrCreateLog('orders', 1);
     const endA = await fill(a, 30);
@@ -222,7 +201,7 @@ describe('LogManager start and clean shutdown', () => {
     expect(await readdir(logDir)).toContain(CLEAN_SHUTDOWN_FILE);
 
     const c1 = recoveryCounter();
-    const mgr2 = await manager([logDir], c1.hooks);
+    const mgr2 = await smallSegmentManager([logDir], c1.hooks);
     expect(c1.recovered).toEqual([]);
     expect(mgr2.cleanShutdownDirs.has(logDir)).toBe(true);
     // The marker is consumed at start: a crash from now on is seen as one.
@@ -234,7 +213,7 @@ describe('LogManager start and clean shutdown', () => {
     await mgr2.abort(); // a crash
 
     const c2 = recoveryCounter();
-    const mgr3 = await manager([logDir], c2.hooks);
+    const mgr3 = await smallSegmentManager([logDir], c2.hooks);
     expect(c2.recovered.length).toBeGreaterThan(0);
     expect(mgr3.cleanShutdownDirs.size).toBe(0);
     expectContiguous(await readAll(mgr3.getLog('orders', 0)!), 0, endA2);
@@ -242,20 +221,20 @@ describe('LogManager start and clean shutdown', () => {
 
   it('with checkpoints, a crash rescans only from the recovery point', async () => {
     const logDir = await tempDir();
-    const mgr = await manager([logDir]);
+    const mgr = await smallSegmentManager([logDir]);
     const log = await mgr.getOrCreateLog('t', 0);
     const end = await fill(log, 40);
     await mgr.checkpoint();
     await mgr.abort();
     const c = recoveryCounter();
-    const mgr2 = await manager([logDir], c.hooks);
+    const mgr2 = await smallSegmentManager([logDir], c.hooks);
     expect(c.recovered).toHaveLength(1);
     expectContiguous(await readAll(mgr2.getLog('t', 0)!), 0, end);
   });
 
   it('writes the checkpoints in Kafka format', async () => {
     const logDir = await tempDir();
-    const mgr = await manager([logDir]);
+    const mgr = await smallSegmentManager([logDir]);
     const a = await mgr.getOrCreateLog('my.topic-x', 3);
     const b = await mgr.getOrCreateLog('other', 0);
     const endA = await fill(a, 30);
@@ -270,19 +249,19 @@ describe('LogManager start and clean shutdown', () => {
     expect(rp.endsWith('\n')).toBe(true);
     const lso = await readFile(join(logDir, LOG_START_OFFSET_CHECKPOINT_FILE), 'utf8');
     expect(parseOffsetCheckpoint(lso)).toContainEqual({ topic: 'my.topic-x', partition: 3, offset: 20n });
-    const mgr2 = await manager([logDir]);
+    const mgr2 = await smallSegmentManager([logDir]);
     expect(mgr2.getLog('my.topic-x', 3)!.logStartOffset).toBe(20n);
   });
 
   it('a malformed checkpoint falls back to a full rescan', async () => {
     const logDir = await tempDir();
-    const mgr = await manager([logDir]);
+    const mgr = await smallSegmentManager([logDir]);
     const end = await fill(await mgr.getOrCreateLog('t', 0), 40);
     await mgr.checkpoint();
     await mgr.abort();
     await writeFile(join(logDir, RECOVERY_POINT_CHECKPOINT_FILE), '0\n5\nt 0 zz\n');
     const c = recoveryCounter();
-    const mgr2 = await manager([logDir], c.hooks);
+    const mgr2 = await smallSegmentManager([logDir], c.hooks);
     expect(c.recovered.length).toBe(mgr2.getLog('t', 0)!.numberOfSegments);
     expectContiguous(await readAll(mgr2.getLog('t', 0)!), 0, end);
   });
