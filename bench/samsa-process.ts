@@ -1,4 +1,4 @@
-// A Samsa broker as a child process (`bin/samsa.js start`) for the benchmarks, so that the
+// A Samsa broker as a child process (`bin/samsa.cjs start`) for the benchmarks, so that the
 // broker's event loop is not shared with the load generator; and one-shot round trips to it.
 
 import { spawn } from 'node:child_process';
@@ -37,7 +37,7 @@ export async function startBroker(dataDir: string, overrides: string[] = []): Pr
     [
       // e.g. BENCH_BROKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the broker.
       ...(process.env.BENCH_BROKER_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? []),
-      join(root, 'bin/samsa.js'),
+      join(root, 'bin/samsa.cjs'),
       'start',
       '--listeners',
       `PLAINTEXT://127.0.0.1:${port}`,

@@ -1,6 +1,6 @@
-// Bundles the compiled CLI (dist/src/cli/main.js) into dist/cli/samsa.cjs and its chunks, which
-// bin/samsa.js runs through dist/src/cli/bin.js (V8's code cache), then runs the broker once so
-// that the cache is warm for the first real start.
+// Bundles the compiled CLI (dist/src/cli/main.js) into dist/cli/samsa.cjs and its chunks, and
+// src/cli/bin.ts into dist/cli/bin.cjs, which bin/samsa.cjs runs (it loads the others through
+// V8's code cache); then runs the broker once so that the cache is warm for the first real start.
 //
 // Why: `samsa start` must answer within 200 ms of its spawn (issue 3). Loading ~200 separate ES
 // and CommonJS modules (resolution, a file read and a compile each) took more than half of that;
@@ -22,8 +22,8 @@ import { rolldown } from 'rolldown';
 const NATIVE = ['@node-rs/crc32', '@node-rs/xxhash', 'snappy', 'lz4-napi', '@toondepauw/node-zstd'];
 
 /**
- * Bundles `<compiled>/src/cli/main.js` into `<compiled>/cli/`; returns the path of the entry to
- * run, `<compiled>/src/cli/bin.js`.
+ * Bundles `<compiled>/src/cli/main.js` into `<compiled>/cli/` and `<compiled>/src/cli/bin.js`
+ * into `<compiled>/cli/bin.cjs`; returns the path of the entry to run, that bin.cjs.
  */
 export async function bundleCli(compiled: string): Promise<string> {
   const out = join(compiled, 'cli');
@@ -54,7 +54,19 @@ export async function bundleCli(compiled: string): Promise<string> {
   } finally {
     await bundle.close();
   }
-  return join(compiled, 'src/cli/bin.js');
+  // The loader on its own: nothing in it may go through itself.
+  const bin = await rolldown({
+    input: { bin: join(compiled, 'src/cli/bin.js') },
+    platform: 'node',
+    external: (id) => id.startsWith('node:'),
+    logLevel: 'warn',
+  });
+  try {
+    await bin.write({ dir: out, format: 'cjs', entryFileNames: '[name].cjs', comments: false });
+  } finally {
+    await bin.close();
+  }
+  return join(out, 'bin.cjs');
 }
 
 /** Starts the bundled broker on a scratch directory and stops it cleanly: bin.js caches the code. */

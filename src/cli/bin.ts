@@ -1,5 +1,6 @@
-// What bin/samsa.js runs: the CLI as scripts/bundle.ts bundles it (../../cli/samsa.cjs next to
-// this compiled file), compiled through V8's code cache.
+// What bin/samsa.cjs runs: the CLI as scripts/bundle.ts bundles it (samsa.cjs and its chunks),
+// compiled through V8's code cache. This file is bundled too, as dist/cli/bin.cjs beside them,
+// and runs from there (CommonJS: Node then never starts its ES module loader).
 //
 // Why: `samsa start` must answer within 200 ms of its spawn (issue 3), and Node 20 has no compile
 // cache of its own (module.enableCompileCache arrives in Node 22). Each bundled file is compiled
@@ -16,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 
-const cliDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli');
+const cliDir = dirname(fileURLToPath(import.meta.url));
 
 type CompiledModule = { exports: unknown; filename: string };
 const extensions = (

@@ -1,7 +1,7 @@
 // The bundled CLI's V8 code cache (src/cli/bin.ts): a run writes the cache of every bundled file
 // it compiled without one, at exit; the next run uses it and rewrites nothing; a corrupt cache is
 // rejected by V8 (the broker starts as usual) and replaced at exit. The broker runs as a process
-// from a fresh bundle of this tree (test/helpers/broker-process.ts, as bin/samsa.js runs it).
+// from a fresh bundle of this tree (test/helpers/broker-process.ts, as bin/samsa.cjs runs it).
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +32,7 @@ const caches = (cliDir: string) =>
 
 describe('code cache of the bundled CLI', () => {
   it('is written by a first run, used as is by the next, and replaced when corrupt', async () => {
-    const cliDir = join(dirname(await buildBroker()), '..', '..', 'cli');
+    const cliDir = dirname(await buildBroker());
     expect(caches(cliDir).size).toBe(0); // a fresh bundle
     await startAndStop();
     const first = caches(cliDir);

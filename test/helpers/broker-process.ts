@@ -4,7 +4,7 @@
 // How the child runs: the sources are compiled with the project's tsc (tsconfig.build.json) into
 // a private directory, node_modules/.cache/samsa-test-<pid>-<n>/, once per test file, bundled as
 // `npm run build` bundles dist/ (scripts/bundle.ts), and the child runs that bundle through
-// src/cli/bin.js (`samsa start`), as bin/samsa.js does. Not dist/: dist/ may be stale, and
+// cli/bin.cjs (`samsa start`), as bin/samsa.cjs does. Not dist/: dist/ may be stale, and
 // another test file or session building it at the same moment would race this one. Under
 // node_modules/ the compiled files still resolve the project's dependencies. tsc takes ~2 s,
 // the bundle ~0.5 s.
@@ -62,7 +62,7 @@ export function buildBroker(): Promise<string> {
           reject(new Error(`tsc did not emit ${main}:\n${output}`));
           return;
         }
-        // Bundled as `npm run build` bundles it: the child runs what bin/samsa.js runs.
+        // Bundled as `npm run build` bundles it: the child runs what bin/samsa.cjs runs.
         bundleCli(out).then(resolve, reject);
       });
     });
