@@ -46,12 +46,25 @@ async function main(): Promise<void> {
     );
   }
 
-  // Start time and idle RSS of an empty broker.
-  const empty = await startBroker(join(work, 'empty'));
-  await new Promise((r) => setTimeout(r, 1000));
-  row('start to first answered request (empty)', `${empty.startMs.toFixed(0)} ms`, '<= 200 ms', '');
-  row('idle RSS (empty)', `${rssMb(empty.pid).toFixed(0)} MB`, '<= 60 MB', '');
-  await empty.stop();
+  // Start time and idle RSS of an empty broker: five starts, each on a new data dir (one start
+  // alone swung by 100 ms right after the disk baselines).
+  const starts: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const empty = await startBroker(join(work, `empty-${i}`));
+    starts.push(empty.startMs);
+    await new Promise((r) => setTimeout(r, 1000));
+    rss.push(rssMb(empty.pid));
+    await empty.stop();
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  row(
+    'start to first answered request (empty, median of 5)',
+    `${median(starts).toFixed(0)} ms`,
+    '<= 200 ms',
+    `each: ${starts.map((s) => s.toFixed(0)).join(', ')} ms`,
+  );
+  row('idle RSS (empty, median of 5)', `${median(rss).toFixed(0)} MB`, '<= 60 MB', '');
 
   // Page-cache mode as Kafka ships it: log.flush.interval.messages at its default, Long.MAX_VALUE
   // (no fsync by count; the OS writes back, the log fsyncs at roll and close).
