@@ -13,7 +13,7 @@
 
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 
@@ -27,7 +27,7 @@ const stale: { file: string; script: vm.Script }[] = [];
 
 const plain = extensions['.cjs'] ?? extensions['.js'];
 extensions['.cjs'] = (module, filename) => {
-  if (!filename.startsWith(cliDir)) {
+  if (!filename.startsWith(cliDir + sep)) {
     plain(module, filename);
     return;
   }
