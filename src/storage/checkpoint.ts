@@ -44,24 +44,8 @@ export function parseOffsetCheckpoint(text: string, what = 'checkpoint'): Checkp
 }
 
 const LINE_RE = /^(\S+) (\d+) (-?\d+)$/;
-const NO_WHITESPACE_RE = /^\S+$/;
 
-/** Whether s[from, to) is one or more ASCII digits. */
-function allDigits(s: string, from: number, to: number): boolean {
-  if (from >= to) return false;
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
-}
-
-/**
- * The entries of a checkpoint, in file order, without building an object per line (a log dir with
- * 10,000 partitions has two such files to read at start). The same lines are accepted as by the
- * line pattern `<topic> <partition> <offset>` with surrounding whitespace trimmed: the common
- * shape is checked by hand, anything else goes through the pattern.
- */
+/** The entries of a checkpoint, in file order, handed to `fn` (no object per line). */
 function forEachCheckpointLine(
   text: string,
   what: string,
@@ -78,22 +62,7 @@ function forEachCheckpointLine(
     throw new CorruptCheckpointError(`${what}: expected ${lines[1]} entries, found ${lines.length - 2}`);
   }
   for (let i = 2; i < lines.length; i++) {
-    const l = lines[i];
-    const a = l.indexOf(' ');
-    const b = a > 0 ? l.indexOf(' ', a + 1) : -1;
-    const neg = b > 0 && l.charCodeAt(b + 1) === 45; // '-'
-    if (
-      b > a + 1 &&
-      allDigits(l, a + 1, b) &&
-      allDigits(l, neg ? b + 2 : b + 1, l.length) &&
-      NO_WHITESPACE_RE.test(l.slice(0, a))
-    ) {
-      const off = l.slice(b + 1);
-      // Up to 15 digits a double holds exactly; longer strings parse as BigInt directly.
-      fn(l.slice(0, a), Number(l.slice(a + 1, b)), off.length <= 15 ? BigInt(Number(off)) : BigInt(off));
-      continue;
-    }
-    const m = LINE_RE.exec(l.trim());
+    const m = LINE_RE.exec(lines[i].trim());
     if (!m) throw new CorruptCheckpointError(`${what}: malformed line ${JSON.stringify(lines[i])}`);
     fn(m[1], Number(m[2]), BigInt(m[3]));
   }

@@ -98,7 +98,8 @@ export function deleteDirName(tp: TopicPartition, uuidHex: string): string {
 }
 
 export function isDeleteDirName(name: string): boolean {
-  return /^.+-\d+\.[0-9a-f]{32}-delete$/.test(name);
+  // The suffix first: called for every partition directory at start.
+  return name.endsWith(DELETE_DIR_SUFFIX) && /^.+-\d+\.[0-9a-f]{32}-delete$/.test(name);
 }
 
 /** Observation points for tests and metrics. A hook that throws fails the operation it observes. */

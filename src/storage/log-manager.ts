@@ -34,7 +34,6 @@ import {
 } from './checkpoint.js';
 import { type LogConfig, makeLogConfig } from './config.js';
 import {
-  DELETE_DIR_SUFFIX,
   deleteDirName,
   fsyncDir,
   isDeleteDirName,
@@ -186,7 +185,7 @@ export class LogManager {
         };
         for (const d of await readdir(logDir, { withFileTypes: true })) {
           if (!d.isDirectory()) continue;
-          if (d.name.endsWith(DELETE_DIR_SUFFIX) && isDeleteDirName(d.name)) {
+          if (isDeleteDirName(d.name)) {
             mgr.removeInBackground(join(logDir, d.name));
             continue;
           }

@@ -547,15 +547,15 @@ export class LogSegment {
   loadEmpty(indexFilesPresent: boolean): void {
     if (this.loaded) return;
     if (this.size !== 0) throw new Error(`${this.paths.log} is not empty`);
-    this.offsetIndexMem = new OffsetIndex(this.baseOffset, this.settings.segmentIndexBytes);
-    this.timeIndexMem = new TimeIndex(this.baseOffset, this.settings.segmentIndexBytes);
-    this.nextOffset = this.baseOffset;
-    this.maxTimestampSoFar = -1;
-    this.offsetOfMaxTimestampSoFar = this.baseOffset;
-    this.rollingBasedTimestamp = null;
-    this.bytesSinceLastIndexEntry = 0;
+    const size = this.settings.segmentIndexBytes;
+    this.install(
+      new TailWalk(
+        this.baseOffset,
+        new OffsetIndex(this.baseOffset, size),
+        new TimeIndex(this.baseOffset, size),
+      ),
+    );
     if (!indexFilesPresent) this.indexesDirty = true;
-    this.loaded = true;
   }
 
   /**
