@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { encodeRequest } from '../src/protocol/frame.js';
 import { CreateTopicsRequest, MetadataRequest } from '../src/protocol/generated/index.js';
 import { diskLatency, diskWrite, loopbackTcp } from './baseline.js';
-import { root, roundTrip, rssMb, startBroker } from './samsa-process.js';
+import { root, roundTrip, rssMb, startBroker, startDiscardBroker } from './samsa-process.js';
 
 const work = mkdtempSync(join(process.env.BENCH_DIR ?? root, '.bench-'));
 const driver = join(work, 'rdkafka-bench');
@@ -45,6 +45,27 @@ async function main(): Promise<void> {
       `p50 ${l.p50Ms.toFixed(2)} ms, max ${l.maxMs.toFixed(1)} ms`,
     );
   }
+
+  // The ceiling that the client, the loopback and Samsa's network layer set together on this
+  // machine: the same produce runs into a broker that acknowledges and discards
+  // (bench/discard-broker.ts), so that what the log itself costs shows as the difference.
+  const sink = await startDiscardBroker();
+  const sinkBs = `127.0.0.1:${sink.port}`;
+  const s100 = run(['produce', sinkBs, 'p100', '3000000', '100']);
+  row(
+    'baseline: produce 100 B into a discarding broker (client, loopback, network layer)',
+    `${(s100.records_per_sec / 1e6).toFixed(2)} M records/s`,
+    '',
+    `${s100.mb_per_sec} MB/s`,
+  );
+  const s1k = run(['produce', sinkBs, 'p1k', '500000', '1024']);
+  row(
+    'baseline: produce 1 KiB into a discarding broker (client, loopback, network layer)',
+    `${s1k.mb_per_sec} MB/s`,
+    '',
+    `${((s1k.mb_per_sec / bufferedMb) * 100).toFixed(0)}% of buffered write`,
+  );
+  await sink.stop();
 
   // Start time and idle RSS of an empty broker: five starts, each on a new data dir (one start
   // alone swung by 100 ms right after the disk baselines).

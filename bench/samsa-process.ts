@@ -78,6 +78,26 @@ export async function startBroker(dataDir: string, overrides: string[] = []): Pr
   };
 }
 
+/** Starts bench/discard-broker.ts (built) as a child process; resolves once it listens. */
+export async function startDiscardBroker(): Promise<Omit<Running, 'startMs'>> {
+  const child = spawn(process.execPath, [join(root, 'dist/bench/discard-broker.js')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+    child.once('exit', () => reject(new Error('discard broker exited')));
+  });
+  return {
+    port,
+    pid: child.pid!,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
 export function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;

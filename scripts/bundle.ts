@@ -17,9 +17,56 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rolldown } from 'rolldown';
+import { type Plugin, rolldown } from 'rolldown';
 
 const NATIVE = ['@node-rs/crc32', '@node-rs/xxhash', 'snappy', 'lz4-napi', '@toondepauw/node-zstd'];
+
+/**
+ * Built-ins that dependencies require when their module loads but use only on paths a broker
+ * never takes at start: pino's sonic-boom and thread-stream call assert on misuse. Each is
+ * required on first use instead, through a proxy: about 1 ms of start each on this machine (issue
+ * 3's 200 ms goal). Not child_process (commander's): net's listen loads it anyway, via cluster;
+ * nor worker_threads, which pino destructures as it loads.
+ */
+const LAZY_BUILTINS = new Set(['assert']);
+
+function lazyBuiltins(): Plugin {
+  const names = [...LAZY_BUILTINS].join('|');
+  const requireCall = new RegExp(`require\\((['"])(?:node:)?(${names})\\1\\)`, 'g');
+  const lazyId = '\0lazy-builtin:';
+  return {
+    name: 'samsa-lazy-builtins',
+    // rolldown settles `node:` ids before any resolveId hook sees them, so the calls themselves are
+    // renamed (in dependencies only: Samsa's own code says what it needs where it needs it).
+    transform(code, id) {
+      if (!id.includes('/node_modules/')) return null;
+      const renamed = code.replace(
+        requireCall,
+        (_, _q, name: string) => `require("samsa-lazy-builtin:${name}")`,
+      );
+      return renamed === code ? null : renamed;
+    },
+    resolveId(source) {
+      return source.startsWith('samsa-lazy-builtin:')
+        ? { id: `${lazyId}${source.slice('samsa-lazy-builtin:'.length)}`, moduleSideEffects: false }
+        : null;
+    },
+    load(id) {
+      if (!id.startsWith(lazyId)) return null;
+      const name = id.slice(lazyId.length);
+      // A function target so that a callable module (assert) stays callable.
+      return `let real;
+const load = () => (real ??= require("node:${name}"));
+module.exports = new Proxy(function () {}, {
+  get: (_, key) => load()[key],
+  has: (_, key) => key in load(),
+  apply: (_, self, args) => Reflect.apply(load(), self, args),
+  construct: (_, args) => Reflect.construct(load(), args),
+});
+`;
+    },
+  };
+}
 
 /**
  * Bundles `<compiled>/src/cli/main.js` into `<compiled>/cli/` and `<compiled>/src/cli/bin.js`
@@ -32,6 +79,7 @@ export async function bundleCli(compiled: string): Promise<string> {
     input: { samsa: join(compiled, 'src/cli/main.js') },
     platform: 'node',
     external: (id) => id.startsWith('node:') || NATIVE.some((n) => id === n || id.startsWith(`${n}/`)),
+    plugins: [lazyBuiltins()],
     logLevel: 'warn',
   });
   try {

@@ -50,4 +50,24 @@ describe('code cache of the bundled CLI', () => {
     await startAndStop();
     expect(readFileSync(join(cliDir, broker!)).equals(garbage)).toBe(false);
   });
+
+  it('leaves the built-ins it defers unloaded through a start and a clean stop', async () => {
+    // scripts/bundle.ts makes dependencies' assert lazy; the broker times its start with
+    // process.hrtime, not the global performance (which loads perf_hooks). A preload records
+    // which of Node's modules the process loaded, at exit.
+    const dataDir = mkdtempSync(join(tmpdir(), 'samsa-builtins-'));
+    dirs.push(dataDir);
+    const preload = join(dataDir, 'modules.cjs');
+    const list = join(dataDir, 'modules.txt');
+    writeFileSync(
+      preload,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));`,
+    );
+    const b = await BrokerProcess.start({ dataDir, nodeArgs: ['--require', preload] });
+    expect((await b.stop()).code).toBe(0);
+    const loaded = readFileSync(list, 'utf8').split('\n');
+    expect(loaded).toContain('NativeModule net'); // the list is the real one
+    expect(loaded).not.toContain('NativeModule assert');
+    expect(loaded).not.toContain('NativeModule perf_hooks');
+  });
 });

@@ -85,6 +85,8 @@ export interface BrokerProcessOptions {
   overrides?: Record<string, string>;
   /** How long to wait for the "listening" line. */
   startTimeoutMs?: number;
+  /** Options for node itself, before the script (e.g. --require a preload). */
+  nodeArgs?: string[];
 }
 
 export interface Exit {
@@ -142,6 +144,7 @@ export class BrokerProcess {
     const main = await buildBroker();
     const overrides = options.overrides ?? {};
     const args = [
+      ...(options.nodeArgs ?? []),
       main,
       'start',
       '--listeners',
