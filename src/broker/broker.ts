@@ -63,8 +63,10 @@ const MAX_IN_FLIGHT_PER_CONNECTION = 16;
 const NEVER = 2 ** 53;
 
 /**
- * The storage view of a topic's effective config. flush.messages / flush.ms left at Kafka's
- * "never" mean Samsa's default, an fsync before every ack; a set value selects page-cache mode.
+ * The storage view of a topic's effective config. flush.messages defaults to 1, Samsa's fsync
+ * before every ack; any larger value selects page-cache mode, Long.MAX_VALUE (Kafka's own
+ * default, "never by count") included. flush.ms at its default, Long.MAX_VALUE, is no timed
+ * flush; a set value selects page-cache mode too.
  */
 export function toLogConfig(c: TopicLogConfig): Partial<LogConfig> {
   const never = (v: number) => v >= NEVER;
@@ -75,7 +77,7 @@ export function toLogConfig(c: TopicLogConfig): Partial<LogConfig> {
     indexIntervalBytes: c.indexIntervalBytes,
     retentionMs: never(c.retentionMs) ? -1 : c.retentionMs,
     retentionBytes: c.retentionBytes,
-    flushMessages: never(c.flushMessages) ? null : c.flushMessages,
+    flushMessages: never(c.flushMessages) ? Number.POSITIVE_INFINITY : c.flushMessages,
     flushMs: never(c.flushMs) ? null : c.flushMs,
     messageTimestampType: c.messageTimestampType,
     cleanupPolicy: c.cleanupPolicy.filter(
