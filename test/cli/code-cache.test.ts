@@ -1,6 +1,7 @@
 // The bundled CLI's V8 code cache (src/cli/bin.ts): a run writes the cache of every bundled file
-// it compiled without one, at exit; the next run uses it and rewrites nothing; a corrupt cache is
-// rejected by V8 (the broker starts as usual) and replaced at exit. The broker runs as a process
+// it compiled without one, a second after loading it or at exit if that comes first; the next run
+// uses it and rewrites nothing; a corrupt cache is rejected by V8 (the broker starts as usual) and
+// replaced. The broker runs as a process
 // from a fresh bundle of this tree (test/helpers/broker-process.ts, as bin/samsa.cjs runs it).
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -49,6 +50,18 @@ describe('code cache of the bundled CLI', () => {
     writeFileSync(join(cliDir, broker!), garbage);
     await startAndStop();
     expect(readFileSync(join(cliDir, broker!)).equals(garbage)).toBe(false);
+  });
+
+  it('is written while the broker runs, a second after the start (not only at its exit)', async () => {
+    const cliDir = dirname(await buildBroker());
+    for (const f of caches(cliDir).keys()) rmSync(join(cliDir, f));
+    const dataDir = mkdtempSync(join(tmpdir(), 'samsa-codecache-'));
+    dirs.push(dataDir);
+    const b = await BrokerProcess.start({ dataDir });
+    // No deadline of its own: the test's timeout bounds the wait.
+    while (!caches(cliDir).has('samsa.cjs.v8cache')) await new Promise((r) => setTimeout(r, 50));
+    expect(b.alive).toBe(true);
+    expect((await b.stop()).code).toBe(0);
   });
 
   it('leaves the built-ins it defers unloaded through a start and a clean stop', async () => {
