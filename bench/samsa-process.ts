@@ -29,7 +29,11 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts `samsa start` and resolves once it answers requests; startMs is spawn → first answer. */
-export async function startBroker(dataDir: string, overrides: string[] = []): Promise<Running> {
+export async function startBroker(
+  dataDir: string,
+  overrides: string[] = [],
+  nodeArgs: string[] = [],
+): Promise<Running> {
   const port = await freePort();
   const t0 = performance.now();
   const child = spawn(
@@ -37,6 +41,7 @@ export async function startBroker(dataDir: string, overrides: string[] = []): Pr
     [
       // e.g. BENCH_BROKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the broker.
       ...(process.env.BENCH_BROKER_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? []),
+      ...nodeArgs,
       join(root, 'bin/samsa.cjs'),
       'start',
       '--listeners',
@@ -78,24 +83,10 @@ export async function startBroker(dataDir: string, overrides: string[] = []): Pr
   };
 }
 
-/** Starts bench/discard-broker.ts (built) as a child process; resolves once it listens. */
-export async function startDiscardBroker(): Promise<Omit<Running, 'startMs'>> {
-  const child = spawn(process.execPath, [join(root, 'dist/bench/discard-broker.js')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
-    child.once('exit', () => reject(new Error('discard broker exited')));
-  });
-  return {
-    port,
-    pid: child.pid!,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+/** User + system CPU seconds a process has used so far (Linux: /proc/<pid>/stat). */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ)
 }
 
 export function rssMb(pid: number): number {
