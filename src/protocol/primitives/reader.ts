@@ -169,6 +169,13 @@ export class Reader {
   }
 
   /** A raw view of the next n bytes (no copy). */
+  /** Moves past n bytes without a view of them (a view is an allocation). */
+  skip(n: number): void {
+    if (n < 0) throw new DecodeError(`negative length ${n}`);
+    this.need(n);
+    this.pos += n;
+  }
+
   raw(n: number): Buffer {
     if (n < 0) throw new DecodeError(`negative length ${n}`);
     this.need(n);

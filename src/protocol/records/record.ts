@@ -170,7 +170,7 @@ export function scanRecords(
     for (let h = 0; h < headerCount; h++) {
       const keyBytes = r.varint();
       if (keyBytes < 0) throw new DecodeError(`record ${i}: invalid header key length ${keyBytes}`);
-      r.raw(keyBytes);
+      r.skip(keyBytes);
       skipBytesField(r);
     }
     if (r.pos !== recordEnd) throw new DecodeError(`record ${i}: fields do not match its length ${length}`);
@@ -183,7 +183,7 @@ export function scanRecords(
 function skipBytesField(r: Reader): number {
   const n = r.varint();
   if (n < -1) throw new DecodeError(`invalid record field length ${n} at offset ${r.pos}`);
-  if (n > 0) r.raw(n);
+  if (n > 0) r.skip(n);
   return n;
 }
 
