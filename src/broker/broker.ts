@@ -349,7 +349,7 @@ export class Broker {
           const log =
             existing?.topicId === t.id
               ? existing.log
-              : await logManager.getOrCreateLog(t.name, index, toLogConfig(this.topicConfig(t.name)));
+              : await logManager.getOrCreateLog(t.name, index, toLogConfig(this.topicConfig(t.name)), t.id);
           const name = t.name;
           replicaManager.add({
             topic: name,

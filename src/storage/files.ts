@@ -9,6 +9,7 @@
 //                       00000000000000000000.log.cleaned   a segment being written by the cleaner
 //                       00000000000000000000.log.swap      a cleaned segment being swapped in
 //                       00000000000000001234.snapshot      producer state (producer-state.ts)
+//                       partition.metadata                 its topic id (partition-metadata.ts)
 //   <topic>-<partition>.<uuid>-delete/                  a deleted partition, removed in background
 //   recovery-point-offset-checkpoint, log-start-offset-checkpoint, cleaner-offset-checkpoint,
 //   .kafka_cleanshutdown

@@ -47,6 +47,7 @@ import {
 } from './files.js';
 import { LogCleaner } from './log-cleaner.js';
 import { PartitionLog, SYSTEM_TIME, type Time } from './partition-log.js';
+import { readPartitionTopicId, writePartitionTopicId } from './partition-metadata.js';
 import { type Scheduler, TimerScheduler } from './scheduler.js';
 import { TailCache } from './tail-cache.js';
 
@@ -94,6 +95,8 @@ export interface LogManagerOptions {
 interface LogEntry {
   readonly log: PartitionLog;
   readonly logDir: string;
+  /** The topic id its partition.metadata records, once read or written. */
+  topicId?: string;
 }
 
 function key(topic: string, partition: number): string {
@@ -310,17 +313,59 @@ export class LogManager {
     return this.logs.get(key(topic, partition))?.logDir;
   }
 
-  /** The partition's log, created (empty, in the emptiest log dir) if it does not exist. */
-  getOrCreateLog(topic: string, partition: number, config?: Partial<LogConfig>): Promise<PartitionLog> {
+  /**
+   * The partition's log, created (empty, in the emptiest log dir) if it does not exist. Given the
+   * topic's id, the log is checked against its partition.metadata (partition-metadata.ts): one
+   * that belongs to an earlier topic of the same name is deleted and replaced by an empty log; one
+   * that records no id (made before the file existed) is given this one.
+   */
+  getOrCreateLog(
+    topic: string,
+    partition: number,
+    config?: Partial<LogConfig>,
+    topicId?: string,
+  ): Promise<PartitionLog> {
     if (this.closed) return Promise.reject(new Error('log manager is closed'));
     const k = key(topic, partition);
     const existing = this.logs.get(k);
-    if (existing) return Promise.resolve(existing.log);
+    if (existing && (topicId === undefined || existing.topicId === topicId))
+      return Promise.resolve(existing.log);
     const pending = this.creating.get(k);
     if (pending) return pending;
-    const p = this.create(topic, partition, config).finally(() => this.creating.delete(k));
+    const p = this.resolve(topic, partition, config, topicId).finally(() => this.creating.delete(k));
     this.creating.set(k, p);
     return p;
+  }
+
+  private async resolve(
+    topic: string,
+    partition: number,
+    config: Partial<LogConfig> | undefined,
+    topicId: string | undefined,
+  ): Promise<PartitionLog> {
+    const k = key(topic, partition);
+    const existing = this.logs.get(k);
+    if (existing && topicId !== undefined) {
+      const recorded = existing.topicId ?? readPartitionTopicId(existing.log.dir);
+      if (recorded === null) await writePartitionTopicId(existing.log.dir, topicId);
+      if (recorded === null || recorded === topicId) {
+        existing.topicId = topicId;
+        return existing.log;
+      }
+      this.logger?.warn(
+        { topic, partition, topicId, recorded },
+        'partition log belongs to an earlier topic of this name: deleting it',
+      );
+      await this.remove(k, existing);
+    } else if (existing) {
+      return existing.log;
+    }
+    const log = await this.create(topic, partition, config);
+    if (topicId !== undefined) {
+      await writePartitionTopicId(log.dir, topicId);
+      this.logs.get(k)!.topicId = topicId;
+    }
+    return log;
   }
 
   private async create(topic: string, partition: number, config?: Partial<LogConfig>): Promise<PartitionLog> {
@@ -373,6 +418,13 @@ export class LogManager {
     await this.creating.get(k)?.catch(() => {});
     const entry = this.logs.get(k);
     if (!entry) return false;
+    await this.remove(k, entry);
+    return true;
+  }
+
+  /** deleteLog's work, for a caller that is itself the pending creation of `k`. */
+  private async remove(k: string, entry: LogEntry): Promise<void> {
+    const { topic, partition } = entry.log.topicPartition;
     this.untrack(k, entry);
     await this.cleaner.forgetLog(entry.log, entry.logDir);
     await entry.log.abort();
@@ -381,7 +433,6 @@ export class LogManager {
     await fsyncDir(entry.logDir);
     this.removeInBackground(target);
     this.logger?.info({ topic, partition, dir: target }, 'deleted partition log');
-    return true;
   }
 
   private removeInBackground(path: string): void {
