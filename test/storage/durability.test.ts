@@ -1,6 +1,7 @@
 // The durability contract of partition-log.ts: acknowledgements after fdatasync, group commit,
 // Kafka's page-cache mode (flush.messages / flush.ms), and I/O failures.
 
+import { statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { KafkaStorageError } from '../../src/storage/index.js';
 import { batch, expectContiguous, openLog, readAll, tempDir } from './helpers.js';
@@ -71,6 +72,55 @@ describe('durability contract', () => {
     const appends = producers * perProducer;
     expect(log.logEndOffset).toBe(BigInt(appends));
     expect(c.fsyncs).toBeLessThan(appends / 5);
+  });
+
+  it('default mode: writes go on while an fsync runs, and each ack waits for an fsync begun after its write', async () => {
+    // At each fdatasync's start, the bytes in the file are what it covers at most. An append
+    // acknowledged with its bytes beyond every such size so far was acknowledged before any fsync
+    // could have covered it. Appends keep arriving during the fsyncs (the hook appends more), so
+    // some are written while one runs: they must wait for the next.
+    const dir = await tempDir();
+    let log: Awaited<ReturnType<typeof openLog>>;
+    let coveredAtMost = 0;
+    let fsyncs = 0;
+    const ends: number[] = []; // each append's end position in the file
+    let fileEnd = 0;
+    const pending: Promise<void>[] = [];
+    const violations: string[] = [];
+    const append = (i: number) => {
+      const b = batch(3, i * 3, { valueBytes: 200 });
+      const info = log.append(b);
+      fileEnd += b.length;
+      const end = fileEnd;
+      ends.push(end);
+      pending.push(
+        log.waitDurable(info.lastOffset).then(() => {
+          if (end > coveredAtMost) violations.push(`append ${i} acked at ${end} > ${coveredAtMost}`);
+        }),
+      );
+    };
+    let next = 0;
+    const hooks = {
+      onFsync: (path: string) => {
+        fsyncs++;
+        coveredAtMost = Math.max(coveredAtMost, statSync(path).size);
+        for (let k = 0; k < 5 && next < 200; k++) append(next++);
+      },
+    };
+    log = await openLog(dir, {}, { hooks });
+    // Each round appends one batch and waits for every ack; the fsyncs append the rest.
+    while (next < 200) {
+      append(next++);
+      await Promise.all(pending);
+    }
+    // The last fsyncs may have appended after the last wait.
+    for (let waited = 0; waited !== pending.length; ) {
+      waited = pending.length;
+      await Promise.all(pending);
+    }
+    expect(violations).toEqual([]);
+    expect(fsyncs).toBeGreaterThan(1);
+    expectContiguous(await readAll(log), 0, 600);
   });
 
   it('page-cache mode (flush.messages): acks need no fsync; the log fsyncs every N messages', async () => {
