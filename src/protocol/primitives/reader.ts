@@ -168,7 +168,6 @@ export class Reader {
     throw new DecodeError('varlong too large for a number');
   }
 
-  /** A raw view of the next n bytes (no copy). */
   /** Moves past n bytes without a view of them (a view is an allocation). */
   skip(n: number): void {
     if (n < 0) throw new DecodeError(`negative length ${n}`);
@@ -176,6 +175,7 @@ export class Reader {
     this.pos += n;
   }
 
+  /** A raw view of the next n bytes (no copy). */
   raw(n: number): Buffer {
     if (n < 0) throw new DecodeError(`negative length ${n}`);
     this.need(n);
