@@ -1,0 +1,152 @@
+// What every `samsa` client command shares: loading the client on demand, global options,
+// argument parsers, one-line error messages, and the context a command group is built with.
+
+import { type Command, InvalidArgumentError } from 'commander';
+import type * as Client from '../client/index.js';
+import type { Admin, TopicPartition } from '../client/index.js';
+import type { CliIO } from './output.js';
+
+// `samsa start` must not load the client and the client commands must not load the broker: each
+// is loaded when a command needs it (module loading is most of the broker's start time).
+let client: typeof Client | undefined;
+export async function loadClient(): Promise<typeof Client> {
+  client ??= await import('../client/index.js');
+  return client;
+}
+
+/** A Kafka error from the client (with that name, when given). */
+export function isKafkaError(err: unknown, name?: string): err is Client.KafkaError {
+  return (
+    client !== undefined && err instanceof client.KafkaError && (name === undefined || err.name === name)
+  );
+}
+
+/** The key a topic-partition goes by in maps (as the client's own). */
+export function tpKey(tp: TopicPartition): string {
+  return `${tp.topic}\u0000${tp.partition}`;
+}
+
+/** A usage error: the message says what to do. */
+export class UsageError extends Error {}
+
+export interface GlobalOptions {
+  brokers: string;
+  json?: boolean;
+  requestTimeout: number;
+}
+
+/** What a command group is built with: the streams, and whether stdout is a terminal. */
+export interface CliContext {
+  io: CliIO;
+  out: (s: string) => void;
+  colour: boolean;
+}
+
+/** Set once `samsa start` has a broker running: the process must then stay up. */
+export const state = { brokerRunning: false };
+
+export function collectPair(value: string, previous: string[]): string[] {
+  if (!value.includes('=')) throw new InvalidArgumentError(`expected name=value, got "${value}"`);
+  return [...previous, value];
+}
+
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function intArg(name: string, min = 0) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    return n;
+  };
+}
+
+export function pairs(list: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of list) out[p.slice(0, p.indexOf('='))] = p.slice(p.indexOf('=') + 1);
+  return out;
+}
+
+export function globals(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals() as GlobalOptions;
+}
+
+export function clientOptions(g: GlobalOptions) {
+  return {
+    brokers: g.brokers,
+    clientId: 'samsa-cli',
+    requestTimeoutMs: g.requestTimeout,
+    connectTimeoutMs: Math.min(g.requestTimeout, 10_000),
+  };
+}
+
+export async function withAdmin<T>(g: GlobalOptions, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = new (await loadClient()).Admin(clientOptions(g));
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.close().catch(() => {});
+  }
+}
+
+/** Turns a client error into one line that says what went wrong and what to do. */
+export function describeError(
+  err: unknown,
+  g: { brokers?: string },
+  context: { topic?: string; group?: string; command?: string } = {},
+): string {
+  if (err instanceof UsageError || err instanceof InvalidArgumentError) return err.message;
+  if (
+    client !== undefined &&
+    (err instanceof client.KafkaConnectionError ||
+      (err instanceof client.KafkaTimeoutError && /connect|metadata/i.test(err.message)))
+  )
+    return `cannot reach the cluster at ${g.brokers} (${err.message}); is a broker running? set -b/--brokers or SAMSA_BROKERS`;
+  if (isKafkaError(err)) {
+    const t = context.topic;
+    const grp = context.group;
+    switch (err.name) {
+      case 'TOPIC_ALREADY_EXISTS':
+        return `topic '${t}' already exists; use --if-not-exists to ignore this`;
+      case 'UNKNOWN_TOPIC_OR_PARTITION':
+      case 'UNKNOWN_TOPIC_ID':
+        return `topic '${t}' does not exist; see \`samsa topic list\`${context.command === 'delete' ? ' (or use --if-exists)' : ''}`;
+      case 'INVALID_PARTITIONS':
+        return `invalid partition count: ${err.message}`;
+      case 'INVALID_REPLICATION_FACTOR':
+        return `invalid replication factor: ${err.message}; it cannot exceed the number of brokers (see \`samsa cluster info\`)`;
+      case 'INVALID_CONFIG':
+        return `invalid config: ${err.message}`;
+      case 'GROUP_ID_NOT_FOUND':
+        return `group '${grp}' does not exist; see \`samsa group list\``;
+      case 'NON_EMPTY_GROUP':
+      case 'UNKNOWN_MEMBER_ID':
+        return `group '${grp}' has active members; stop its consumers first`;
+      default:
+        return `${err.name}: ${err.message}`;
+    }
+  }
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+export async function readAll(input: CliIO['stdin']): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of input as AsyncIterable<Buffer | string>)
+    chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function sortTp<T extends TopicPartition>(a: T, b: T): number {
+  return a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition;
+}
+
+/** "[#####-----] 500/1000 records  12345 rec/s". */
+export function progressLine(done: number, total: number, startedMs: number, now = Date.now()): string {
+  const width = 30;
+  const filled = Math.round((done / total) * width);
+  const rate = Math.round(done / Math.max((now - startedMs) / 1000, 0.001));
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} records  ${rate} rec/s`;
+}
