@@ -14,14 +14,13 @@
 //   serve the controller APIs (Samsa has no separate CONTROLLER listener).
 // Not done: no authorizer, so never CLUSTER_AUTHORIZATION_FAILED.
 
+import { CLUSTER_METADATA_TOPIC_NAME as METADATA_TOPIC_NAME } from '../../metadata/topic-name.js';
 import { ErrorCode, errorByCode } from '../../protocol/errors.js';
 import { DescribeQuorumRequest } from '../../protocol/generated/messages/DescribeQuorumRequest.js';
 import { DescribeQuorumResponse } from '../../protocol/generated/messages/DescribeQuorumResponse.js';
 import { ZERO_UUID } from '../../protocol/message.js';
 import { defineHandler } from '../api-handler.js';
 import type { BrokerServices } from '../services.js';
-
-export const METADATA_TOPIC_NAME = '__cluster_metadata';
 
 export const describeQuorumHandler = defineHandler<
   DescribeQuorumRequest,
