@@ -2,8 +2,8 @@
 // - kafkajs admin: describeAcls, createAcls, deleteAcls (SECURITY_DISABLED without an
 //   authorizer), listPartitionReassignments, alterPartitionReassignments;
 // - @platformatic/kafka admin: createAcls, describeAcls, deleteAcls (its only calls among these).
-// Not covered by a client: Debian's confluent-kafka-python 1.7.0 has none of these calls
-// (create_acls & co. came in 1.9, elect_leaders and the reassignments later), kcat has no admin
+// Not covered by a client: Debian's confluent-kafka-python 1.7.0 has none of these calls (its
+// AdminClient offers only topic, partition, config and group-listing calls), kcat has no admin
 // calls, and neither Node client has ElectLeaders, AlterReplicaLogDirs or DescribeQuorum; those
 // are tested through the wire in test/broker/handlers-admin.test.ts.
 
