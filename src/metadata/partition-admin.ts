@@ -178,12 +178,20 @@ function isReassigning(p: PartitionRegistration): boolean {
 export function alterPartitionReassignments(
   image: MetadataImage,
   req: AlterPartitionReassignmentsRequest,
+  uncleanLeaderElectionEnable: (topic: string) => boolean = () => false,
 ): ControllerResult<AlterPartitionReassignmentsResponse> {
   const records: ApiMessageAndVersion[] = [];
   const responses = req.topics.map((t) => ({
     name: t.name,
     partitions: t.partitions.map((p) => {
-      const e = alterPartitionReassignment(image, t.name, p.partitionIndex, p.replicas, records);
+      const e = alterPartitionReassignment(
+        image,
+        t.name,
+        p.partitionIndex,
+        p.replicas,
+        records,
+        uncleanLeaderElectionEnable,
+      );
       return { partitionIndex: p.partitionIndex, errorCode: e.code, errorMessage: e.message };
     }),
   }));
@@ -199,6 +207,7 @@ function alterPartitionReassignment(
   partitionId: number,
   target: readonly number[] | null,
   records: ApiMessageAndVersion[],
+  uncleanLeaderElectionEnable: (topic: string) => boolean,
 ): ApiError {
   const topic = image.topic(topicName);
   if (!topic) {
@@ -213,17 +222,30 @@ function alterPartitionReassignment(
   }
   if (target === null) {
     if (!isReassigning(part)) return bare(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS);
-    // Cancel: back to the replicas before the reassignment (without those being added).
+    // Cancel (Kafka's PartitionReassignmentRevert): back to the replicas before the reassignment,
+    // without those being added, in the ISR too. An ISR left empty needs an unclean election,
+    // refused unless the topic allows one.
     const original = part.replicas.filter((r) => !part.addingReplicas.includes(r));
     const isr = part.isr.filter((r) => original.includes(r));
     const change: Parameters<typeof partitionChangeRecord>[2] = {
       replicas: original,
-      isr: isr.length > 0 ? isr : [...part.isr],
+      isr,
       addingReplicas: [],
       removingReplicas: [],
     };
-    if (!original.includes(part.leader)) {
-      change.leader = original.find((r) => isr.includes(r) && isUsable(image, r)) ?? NO_LEADER;
+    if (isr.length === 0) {
+      if (!uncleanLeaderElectionEnable(topicName)) {
+        return apiError(
+          ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          `Unable to revert partition assignment for ${topicName}:${partitionId} because it would require an unclean leader election.`,
+        );
+      }
+      const leader = original.find((r) => isUsable(image, r)) ?? NO_LEADER;
+      change.leader = leader;
+      change.isr = leader === NO_LEADER ? [] : [leader];
+      change.leaderRecoveryState = RECOVERING;
+    } else if (!isr.includes(part.leader)) {
+      change.leader = isr.find((r) => isUsable(image, r)) ?? NO_LEADER;
     }
     records.push(partitionChangeRecord(topic.id, partitionId, change));
     return NONE;

@@ -295,3 +295,32 @@ describe('AlterPartitionReassignments / ListPartitionReassignments', () => {
     });
   });
 });
+
+describe('cancelling a reassignment', () => {
+  it('refuses a revert that needs an unclean election unless the topic allows one', () => {
+    // Replica 3 is being added and is the only one in sync; reverting drops it from the ISR.
+    const partitions = [{ replicas: [3, 1], isr: [3], leader: 3, adding: [3] }];
+    const f = cluster(partitions);
+    const refused = alterPartitionReassignments(f.image, reassign([{ partitionIndex: 0, replicas: null }]));
+    expect(refused.records).toEqual([]);
+    expect(refused.response.responses[0].partitions[0]).toEqual({
+      partitionIndex: 0,
+      errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+      errorMessage:
+        'Unable to revert partition assignment for t:0 because it would require an unclean leader election.',
+    });
+    const allowed = alterPartitionReassignments(
+      f.image,
+      reassign([{ partitionIndex: 0, replicas: null }]),
+      (topic) => topic === 't',
+    );
+    f.apply(allowed);
+    expect(f.image.partition('t', 0)).toMatchObject({
+      replicas: [1],
+      isr: [1],
+      leader: 1,
+      leaderRecoveryState: 1,
+      addingReplicas: [],
+    });
+  });
+});

@@ -4,7 +4,9 @@
 // replicas: the reassignment is complete at once (NONE, nothing to write). A target naming a
 // broker that is not registered, a broker twice, or no broker: INVALID_REPLICA_ASSIGNMENT with
 // Kafka's message. Replicas null (cancel) with no reassignment in progress:
-// NO_REASSIGNMENT_IN_PROGRESS. Unknown topic or partition: UNKNOWN_TOPIC_OR_PARTITION.
+// NO_REASSIGNMENT_IN_PROGRESS (a cancel whose revert needs an unclean election is refused unless the
+// topic's unclean.leader.election.enable allows it). Unknown topic or partition:
+// UNKNOWN_TOPIC_OR_PARTITION.
 // Not done: no authorizer, so never CLUSTER_AUTHORIZATION_FAILED; timeoutMs is not needed.
 
 import { alterPartitionReassignments } from '../../metadata/partition-admin.js';
@@ -23,5 +25,8 @@ export const alterPartitionReassignmentsHandler = defineHandler<
   maxVersion: 0,
   request: AlterPartitionReassignmentsRequest,
   response: AlterPartitionReassignmentsResponse,
-  handle: (req, _ctx, { runMetadataOp }) => runMetadataOp((c) => alterPartitionReassignments(c.image, req)),
+  handle: (req, _ctx, { runMetadataOp }) =>
+    runMetadataOp((c) =>
+      alterPartitionReassignments(c.image, req, (t) => c.effectiveTopicConfig(t).uncleanLeaderElectionEnable),
+    ),
 });
