@@ -105,7 +105,8 @@ describe('ACL APIs without an authorizer', () => {
     };
     for (const version of [1, 2, 3]) {
       const r = await rpc.request(ApiKey.CreateAcls, version, CreateAclsRequest, CreateAclsResponse, {
-        creations: [creation, { ...creation, resourceType: 99, operation: 0 }],
+        // Codes Kafka does not know (but not UNKNOWN, 0) pass its parsing.
+        creations: [creation, { ...creation, resourceType: 99, operation: 99 }],
       });
       expect(r.results).toEqual([
         { errorCode: ErrorCode.SECURITY_DISABLED, errorMessage: NO_AUTHORIZER },
@@ -128,6 +129,48 @@ describe('ACL APIs without an authorizer', () => {
         { errorCode: ErrorCode.SECURITY_DISABLED, errorMessage: NO_AUTHORIZER, matchingAcls: [] },
       ]);
     }
+  });
+
+  it('closes the connection on an UNKNOWN (0) element, as Kafka request parsing does', async () => {
+    const creation = {
+      resourceType: 2,
+      resourceName: 'adm',
+      resourcePatternType: 3,
+      principal: 'User:alice',
+      host: '*',
+      operation: 3,
+      permissionType: 3,
+    };
+    const requests: ((c: KafkaRpc) => Promise<unknown>)[] = [];
+    for (const field of ['resourceTypeFilter', 'patternTypeFilter', 'operation', 'permissionType'] as const) {
+      const filter = { ...aclFilter, [field]: 0 };
+      requests.push((c) =>
+        c.request(ApiKey.DescribeAcls, 3, DescribeAclsRequest, DescribeAclsResponse, filter),
+      );
+      requests.push((c) =>
+        c.request(ApiKey.DeleteAcls, 3, DeleteAclsRequest, DeleteAclsResponse, {
+          filters: [aclFilter, filter],
+        }),
+      );
+    }
+    for (const field of ['resourceType', 'resourcePatternType', 'operation', 'permissionType'] as const) {
+      requests.push((c) =>
+        c.request(ApiKey.CreateAcls, 3, CreateAclsRequest, CreateAclsResponse, {
+          creations: [creation, { ...creation, [field]: 0 }],
+        }),
+      );
+    }
+    for (const send of requests) {
+      const c = await KafkaRpc.connect(broker.port);
+      try {
+        await expect(send(c)).rejects.toThrow(/connection closed/);
+      } finally {
+        c.close();
+      }
+    }
+    // The broker goes on serving.
+    const r = await rpc.request(ApiKey.DescribeAcls, 3, DescribeAclsRequest, DescribeAclsResponse, aclFilter);
+    expect(r.errorCode).toBe(ErrorCode.SECURITY_DISABLED);
   });
 
   it('closes the connection on v0, which Kafka 4.0 no longer serves', async () => {
