@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Broker, startBroker } from '../../src/broker/broker.js';
 import { QUORUM_STATE_FILE } from '../../src/metadata/quorum-state.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
+import { decodeRequestHeader, encodeRequest } from '../../src/protocol/frame.js';
 import {
   AlterPartitionReassignmentsRequest,
   AlterPartitionReassignmentsResponse,
@@ -33,9 +34,10 @@ import {
   ListPartitionReassignmentsRequest,
   ListPartitionReassignmentsResponse,
 } from '../../src/protocol/generated/index.js';
-import { ZERO_UUID } from '../../src/protocol/message.js';
+import { type MessageCodec, ZERO_UUID } from '../../src/protocol/message.js';
 import { StorageError } from '../../src/storage/errors.js';
 import { KafkaRpc } from '../helpers/kafka-rpc.js';
+import { RawClient } from '../helpers/raw-client.js';
 
 const SILENT = pino({ level: 'silent' });
 const NO_AUTHORIZER = 'No Authorizer is configured.';
@@ -639,5 +641,87 @@ describe('ApiVersions', () => {
       [ApiKey.ListPartitionReassignments]: [0, 0],
       [ApiKey.DescribeQuorum]: [0, 2],
     });
+  });
+});
+
+describe('malformed requests', () => {
+  /** One valid request of each API at its highest version, with its codec. */
+  const samples: [number, number, MessageCodec<unknown>, unknown][] = [
+    [ApiKey.DescribeAcls, 3, DescribeAclsRequest as MessageCodec<unknown>, aclFilter],
+    [ApiKey.CreateAcls, 3, CreateAclsRequest as MessageCodec<unknown>, { creations: [] }],
+    [ApiKey.DeleteAcls, 3, DeleteAclsRequest as MessageCodec<unknown>, { filters: [aclFilter] }],
+    [
+      ApiKey.AlterReplicaLogDirs,
+      2,
+      AlterReplicaLogDirsRequest as MessageCodec<unknown>,
+      { dirs: [{ path: '/x', topics: [{ name: 'adm', partitions: [0] }] }] },
+    ],
+    [
+      ApiKey.ElectLeaders,
+      2,
+      ElectLeadersRequest as MessageCodec<unknown>,
+      { electionType: 0, topicPartitions: [{ topic: 'adm', partitions: [0] }], timeoutMs: 1 },
+    ],
+    [
+      ApiKey.AlterPartitionReassignments,
+      0,
+      AlterPartitionReassignmentsRequest as MessageCodec<unknown>,
+      { timeoutMs: 1, topics: [{ name: 'adm', partitions: [{ partitionIndex: 0, replicas: [1] }] }] },
+    ],
+    [
+      ApiKey.ListPartitionReassignments,
+      0,
+      ListPartitionReassignmentsRequest as MessageCodec<unknown>,
+      { timeoutMs: 1, topics: [{ name: 'adm', partitionIndexes: [0] }] },
+    ],
+    [
+      ApiKey.DescribeQuorum,
+      2,
+      DescribeQuorumRequest as MessageCodec<unknown>,
+      { topics: METADATA_PARTITION },
+    ],
+  ];
+
+  /** The frame without its size prefix, re-prefixed after `edit`. */
+  function reframe(frame: Buffer, edit: (payload: Buffer) => Buffer): Buffer {
+    const payload = edit(frame.subarray(4));
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(payload.length);
+    return Buffer.concat([size, payload]);
+  }
+
+  it('closes the connection on a body cut short or missing, ignores trailing bytes (as Kafka), keeps serving', async () => {
+    for (const [apiKey, version, codec, body] of samples) {
+      const frame = Buffer.concat(
+        encodeRequest({ apiKey, apiVersion: version, correlationId: 7, clientId: 't' }, codec, body),
+      );
+      const bodyLength = decodeRequestHeader(frame.subarray(4)).body.length;
+      for (const edit of [
+        (p: Buffer) => p.subarray(0, p.length - 2),
+        (p: Buffer) => p.subarray(0, p.length - bodyLength),
+      ]) {
+        const c = await RawClient.connect(broker.port);
+        try {
+          c.send(reframe(frame, edit));
+          expect(await c.next(30_000), `api ${apiKey} v${version}`).toBeNull();
+        } finally {
+          c.close();
+        }
+      }
+      // Bytes after a complete body are ignored by Kafka's parser: answered.
+      const c = await RawClient.connect(broker.port);
+      try {
+        c.send(reframe(frame, (p) => Buffer.concat([p, Buffer.from([0xff, 0xff, 0xff, 0x7f])])));
+        const answer = await c.next(30_000);
+        expect(answer, `api ${apiKey} v${version}`).not.toBeNull();
+        expect(answer!.readInt32BE(0)).toBe(7);
+      } finally {
+        c.close();
+      }
+    }
+    const r = await rpc.request(ApiKey.DescribeQuorum, 2, DescribeQuorumRequest, DescribeQuorumResponse, {
+      topics: METADATA_PARTITION,
+    });
+    expect(r.topics[0].partitions[0].errorCode).toBe(ErrorCode.NONE);
   });
 });
