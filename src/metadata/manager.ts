@@ -77,7 +77,9 @@ export class MetadataManager {
   /**
    * The metadata log's end offset as KRaft counts it: one offset per record, so the number of
    * records replayed at start and appended since. Every record is durable before it is applied,
-   * and this node is the only voter, so it is also the high watermark (DescribeQuorum).
+   * and this node is the only voter, so it is also the high watermark (DescribeQuorum). (Unlike
+   * Kafka's, the count has no control records; FileMetadataLog.rewrite, unused by the broker, would
+   * restart it.)
    */
   get logEndOffset(): bigint {
     return this.recordCount;
