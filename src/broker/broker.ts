@@ -25,8 +25,10 @@ import { type Controller, type ControllerResult, endpointsFromListeners } from '
 import type { MetadataChange, MetadataImage } from '../metadata/image.js';
 import { MetadataManager } from '../metadata/manager.js';
 import { FileMetadataLog, metadataLogPath } from '../metadata/metadata-log.js';
+import { electSelf } from '../metadata/quorum-state.js';
 import { GROUP_METADATA_TOPIC_NAME, TRANSACTION_STATE_TOPIC_NAME } from '../metadata/topic-name.js';
 import { ErrorCode, errorByCode } from '../protocol/errors.js';
+import { ZERO_UUID } from '../protocol/message.js';
 import type { LogConfig } from '../storage/config.js';
 import { LogManager } from '../storage/log-manager.js';
 import { ApiRegistry } from './api-handler.js';
@@ -94,7 +96,7 @@ export function toLogConfig(c: TopicLogConfig): Partial<LogConfig> {
  * Reads or creates meta.properties in the first log dir (Kafka's KRaft v1 format), which pins the
  * cluster id and node id of the data directory across restarts.
  */
-function loadMetaProperties(dir: string, nodeId: number): { clusterId: string } {
+function loadMetaProperties(dir: string, nodeId: number): { clusterId: string; directoryId: string } {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'meta.properties');
   if (existsSync(path)) {
@@ -109,13 +111,15 @@ function loadMetaProperties(dir: string, nodeId: number): { clusterId: string } 
     if (props.get('node.id') !== String(nodeId)) {
       throw new Error(`${path} belongs to node ${props.get('node.id')}, but node.id is ${nodeId}`);
     }
-    return { clusterId };
+    // A file written before directory ids (KIP-858) has none: Kafka's "unassigned" zero uuid.
+    return { clusterId, directoryId: props.get('directory.id') ?? ZERO_UUID };
   }
   const clusterId = newId();
-  const text = `#\n#${new Date().toString()}\nversion=1\ncluster.id=${clusterId}\nnode.id=${nodeId}\ndirectory.id=${newId()}\n`;
+  const directoryId = newId();
+  const text = `#\n#${new Date().toString()}\nversion=1\ncluster.id=${clusterId}\nnode.id=${nodeId}\ndirectory.id=${directoryId}\n`;
   writeFileSync(`${path}.tmp`, text);
   renameSync(`${path}.tmp`, path);
-  return { clusterId };
+  return { clusterId, directoryId };
 }
 
 export class Broker {
@@ -146,12 +150,21 @@ export class Broker {
       (options.config instanceof BrokerConfig ? undefined : new Map(Object.entries(options.config ?? {})));
     const log = options.logger ?? pino({ name: 'samsa', level: process.env.SAMSA_LOG_LEVEL ?? 'info' });
     const nodeId = config.int('node.id');
+    // No authorizer exists yet: running without the ACLs a named one would enforce is worse than
+    // not starting (Kafka too fails to start when it cannot load the class).
+    if (config.string('authorizer.class.name') !== '') {
+      throw new Error(
+        `authorizer.class.name=${config.string('authorizer.class.name')}: Samsa has no authorizer yet; leave it empty`,
+      );
+    }
     const logDirs = config.list('log.dirs').map((d) => resolve(d));
     const dataDir = logDirs[0] ?? resolve('./samsa-data');
-    const { clusterId } = loadMetaProperties(dataDir, nodeId);
+    const { clusterId, directoryId } = loadMetaProperties(dataDir, nodeId);
+    const quorum = await electSelf(dataDir, nodeId, directoryId);
 
     const registry = new ApiRegistry<BrokerServices>(config.bool('unstable.api.versions.enable'));
-    const services = { config, registry, nodeId, clusterId } as BrokerServices & Record<string, unknown>;
+    const services = { config, registry, nodeId, clusterId, quorum } as BrokerServices &
+      Record<string, unknown>;
     const listener = parseListener(config.list('listeners')[0] ?? 'PLAINTEXT://127.0.0.1:9092');
     const server = new SocketServer(
       registry,

@@ -38,6 +38,12 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   },
   { name: 'advertised.listeners', type: 'list', default: null, doc: 'Defaults to listeners.' },
   { name: 'log.dirs', type: 'list', default: ['./samsa-data'], doc: 'Where partitions and metadata live.' },
+  {
+    name: 'authorizer.class.name',
+    type: 'string',
+    default: '',
+    doc: 'Empty: no authorizer, the ACL APIs answer SECURITY_DISABLED. Samsa has no authorizer yet and refuses to start with one named.',
+  },
   { name: 'num.partitions', type: 'int', default: 1, doc: '' },
   { name: 'default.replication.factor', type: 'int', default: 1, doc: '' },
   { name: 'auto.create.topics.enable', type: 'boolean', default: true, doc: '' },

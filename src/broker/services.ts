@@ -7,6 +7,7 @@ import type { ProducerIdManager } from '../coordinator/transaction/producer-id-m
 import type { Controller, ControllerResult } from '../metadata/controller.js';
 import type { BrokerEndpoint } from '../metadata/image.js';
 import type { MetadataManager } from '../metadata/manager.js';
+import type { QuorumState } from '../metadata/quorum-state.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { ApiRegistry } from './api-handler.js';
 import type { BrokerConfig } from './config.js';
@@ -18,6 +19,8 @@ export interface BrokerServices {
   readonly registry: ApiRegistry<BrokerServices>;
   readonly nodeId: number;
   readonly clusterId: string;
+  /** The metadata quorum: this node, the only voter, leader in the epoch it started (quorum-state). */
+  readonly quorum: QuorumState;
   readonly replicaManager: ReplicaManager;
   readonly fetchSessions: FetchSessionCache;
   readonly metadata: MetadataManager;

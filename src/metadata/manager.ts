@@ -29,6 +29,7 @@ export class MetadataManager {
   private readonly onChange?: (change: MetadataChange, record: ApiMessageAndVersion) => void;
   private queue: Promise<unknown> = Promise.resolve();
   private started = false;
+  private recordCount = 0n;
 
   constructor(opts: MetadataManagerOptions) {
     this.log = opts.log;
@@ -73,6 +74,17 @@ export class MetadataManager {
     return p;
   }
 
+  /**
+   * The metadata log's end offset as KRaft counts it: one offset per record, so the number of
+   * records replayed at start and appended since. Every record is durable before it is applied,
+   * and this node is the only voter, so it is also the high watermark (DescribeQuorum). (Unlike
+   * Kafka's, the count has no control records; FileMetadataLog.rewrite, unused by the broker, would
+   * restart it.)
+   */
+  get logEndOffset(): bigint {
+    return this.recordCount;
+  }
+
   /** Waits for queued operations, then closes the log. */
   async close(): Promise<void> {
     await this.queue;
@@ -81,6 +93,7 @@ export class MetadataManager {
 
   private apply(r: ApiMessageAndVersion): void {
     const change = this.image.replay(r);
+    this.recordCount++;
     this.onChange?.(change, r);
   }
 }

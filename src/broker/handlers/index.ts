@@ -124,6 +124,21 @@ export const BROKER_APIS: readonly ApiEntry<BrokerServices>[] = [
     async () => (await import('./28-txn-offset-commit.js')).txnOffsetCommitHandler,
   ),
   api(
+    29,
+    { minVersion: 1, maxVersion: 3 },
+    async () => (await import('./29-describe-acls.js')).describeAclsHandler,
+  ),
+  api(
+    30,
+    { minVersion: 1, maxVersion: 3 },
+    async () => (await import('./30-create-acls.js')).createAclsHandler,
+  ),
+  api(
+    31,
+    { minVersion: 1, maxVersion: 3 },
+    async () => (await import('./31-delete-acls.js')).deleteAclsHandler,
+  ),
+  api(
     32,
     { minVersion: 1, maxVersion: 4 },
     async () => (await import('./32-describe-configs.js')).describeConfigsHandler,
@@ -132,6 +147,11 @@ export const BROKER_APIS: readonly ApiEntry<BrokerServices>[] = [
     33,
     { minVersion: 0, maxVersion: 2 },
     async () => (await import('./33-alter-configs.js')).alterConfigsHandler,
+  ),
+  api(
+    34,
+    { minVersion: 1, maxVersion: 2 },
+    async () => (await import('./34-alter-replica-log-dirs.js')).alterReplicaLogDirsHandler,
   ),
   api(
     35,
@@ -149,14 +169,34 @@ export const BROKER_APIS: readonly ApiEntry<BrokerServices>[] = [
     async () => (await import('./42-delete-groups.js')).deleteGroupsHandler,
   ),
   api(
+    43,
+    { minVersion: 0, maxVersion: 2 },
+    async () => (await import('./43-elect-leaders.js')).electLeadersHandler,
+  ),
+  api(
     44,
     { minVersion: 0, maxVersion: 1 },
     async () => (await import('./44-incremental-alter-configs.js')).incrementalAlterConfigsHandler,
   ),
   api(
+    45,
+    { minVersion: 0, maxVersion: 0 },
+    async () => (await import('./45-alter-partition-reassignments.js')).alterPartitionReassignmentsHandler,
+  ),
+  api(
+    46,
+    { minVersion: 0, maxVersion: 0 },
+    async () => (await import('./46-list-partition-reassignments.js')).listPartitionReassignmentsHandler,
+  ),
+  api(
     47,
     { minVersion: 0, maxVersion: 0 },
     async () => (await import('./47-offset-delete.js')).offsetDeleteHandler,
+  ),
+  api(
+    55,
+    { minVersion: 0, maxVersion: 2 },
+    async () => (await import('./55-describe-quorum.js')).describeQuorumHandler,
   ),
   api(
     60,
