@@ -29,7 +29,7 @@ import { electSelf } from '../metadata/quorum-state.js';
 import { GROUP_METADATA_TOPIC_NAME, TRANSACTION_STATE_TOPIC_NAME } from '../metadata/topic-name.js';
 import { ErrorCode, errorByCode } from '../protocol/errors.js';
 import { ZERO_UUID } from '../protocol/message.js';
-import type { LogConfig } from '../storage/config.js';
+import { type LogConfig, logConfigFromTopicConfigs } from '../storage/config.js';
 import { LogManager } from '../storage/log-manager.js';
 import { ApiRegistry } from './api-handler.js';
 import { BrokerConfig, parseListener } from './config.js';
@@ -61,35 +61,15 @@ function newId(): string {
  */
 const MAX_IN_FLIGHT_PER_CONNECTION = 16;
 
-/** Longs at or past 2^53 are Kafka's Long.MAX_VALUE, "never". */
-const NEVER = 2 ** 53;
-
 /**
- * The storage view of a topic's effective config. flush.messages defaults to 1, Samsa's fsync
- * before every ack; any larger value selects page-cache mode, Long.MAX_VALUE (Kafka's own
- * default, "never by count") included. flush.ms at its default, Long.MAX_VALUE, is no timed
- * flush; a set value selects page-cache mode too.
+ * The storage view of a topic's effective config (storage's LOG_CONFIG_FIELDS says which topic
+ * config feeds which field). flush.messages defaults to 1, Samsa's fsync before every ack; any
+ * larger value selects page-cache mode, Long.MAX_VALUE (Kafka's own default, "never by count")
+ * included. flush.ms at its default, Long.MAX_VALUE, is no timed flush; a set value selects
+ * page-cache mode too.
  */
 export function toLogConfig(c: TopicLogConfig): Partial<LogConfig> {
-  const never = (v: number) => v >= NEVER;
-  return {
-    segmentBytes: c.segmentBytes,
-    segmentMs: c.segmentMs,
-    segmentIndexBytes: c.segmentIndexBytes,
-    indexIntervalBytes: c.indexIntervalBytes,
-    retentionMs: never(c.retentionMs) ? -1 : c.retentionMs,
-    retentionBytes: c.retentionBytes,
-    flushMessages: never(c.flushMessages) ? Number.POSITIVE_INFINITY : c.flushMessages,
-    flushMs: never(c.flushMs) ? null : c.flushMs,
-    messageTimestampType: c.messageTimestampType,
-    cleanupPolicy: c.cleanupPolicy.filter(
-      (p): p is 'delete' | 'compact' => p === 'delete' || p === 'compact',
-    ),
-    deleteRetentionMs: never(c.deleteRetentionMs) ? Number.POSITIVE_INFINITY : c.deleteRetentionMs,
-    minCompactionLagMs: never(c.minCompactionLagMs) ? Number.POSITIVE_INFINITY : c.minCompactionLagMs,
-    maxCompactionLagMs: never(c.maxCompactionLagMs) ? Number.POSITIVE_INFINITY : c.maxCompactionLagMs,
-    minCleanableDirtyRatio: c.minCleanableDirtyRatio,
-  };
+  return logConfigFromTopicConfigs(c.values);
 }
 
 /**

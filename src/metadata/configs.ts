@@ -4,24 +4,26 @@
 // DescribeConfigs reports each value with its source and synonyms (Kafka's ConfigHelper, quirks
 // included), and how new topic and broker configs are validated.
 
-import type { BrokerConfig } from '../broker/config.js';
-import { ErrorCode } from '../protocol/errors.js';
-import type { CreateTopicsResponse, DescribeConfigsResponse } from '../protocol/generated/index.js';
+import type { BrokerConfig } from '../config/broker-config.js';
 import {
-  BROKER_CONFIG_KEYS,
+  BROKER_CONFIGS,
   brokerConfigSynonyms,
   type ConfigKeyDef,
-  ConfigSource,
-  configTypeId,
-  convertSynonymValue,
-  formatConfigValue,
-  LONG_MAX,
-  type ParsedValue,
-  parseConfigValue,
   TOPIC_CONFIG_DEFS,
   TOPIC_CONFIGS,
   type TopicConfigDef,
-} from './config-defs.js';
+} from '../config/registry.js';
+import {
+  configTypeId,
+  convertSynonymString,
+  convertSynonymValue,
+  formatConfigValue,
+  type ParsedValue,
+  parseConfigValue,
+} from '../config/values.js';
+import { ConfigSource } from '../protocol/config-source.js';
+import { ErrorCode } from '../protocol/errors.js';
+import type { CreateTopicsResponse, DescribeConfigsResponse } from '../protocol/generated/index.js';
 import type { MetadataImage } from './image.js';
 import { ConfigResourceType } from './records.js';
 
@@ -30,24 +32,18 @@ export type StaticBrokerConfigs = ReadonlyMap<string, string>;
 
 /**
  * The static broker configs for DescribeConfigs and topic defaults: every config `config` says the
- * user set, plus `raw` properties (the parsed server.properties and overrides), which also carry
- * the names BrokerConfig does not know, such as log.cleaner.delete.retention.ms. A raw value wins
- * over BrokerConfig's parsed one (it is exact for longs beyond 2^53).
+ * user set (in Kafka's string form), plus `raw` properties (the parsed server.properties and
+ * overrides), which also carry the names the registry does not know: DescribeConfigs lists them
+ * (as sensitive), as Kafka does. A raw value wins over the formatted one.
  */
 export function staticBrokerConfigsFrom(
   config: BrokerConfig,
   raw?: ReadonlyMap<string, string> | Readonly<Record<string, string>>,
 ): StaticBrokerConfigs {
   const out = new Map<string, string>();
-  for (const [name, def] of BROKER_CONFIG_KEYS) {
-    if (config.isSet(name)) {
-      const v = config.get(name);
-      if (v === null) continue;
-      if (Array.isArray(v)) out.set(name, v.join(','));
-      else if (def.type === 'long' && typeof v === 'number' && !Number.isSafeInteger(v)) {
-        out.set(name, (v >= 2 ** 63 ? LONG_MAX : BigInt(Math.trunc(v))).toString());
-      } else out.set(name, String(v));
-    }
+  for (const [name, v] of config.setValues()) {
+    const s = formatConfigValue(BROKER_CONFIGS.get(name)!.type, v);
+    if (s !== null) out.set(name, s);
   }
   if (raw) {
     const entries = raw instanceof Map ? [...raw] : Object.entries(raw as Record<string, string>);
@@ -137,7 +133,7 @@ export class ConfigResolver {
 
   /** A broker config's value, parsed: the first valid of dynamic, cluster default, static, default. */
   brokerValue(name: string): ParsedValue {
-    const def = BROKER_CONFIG_KEYS.get(name);
+    const def = BROKER_CONFIGS.get(name);
     for (const source of [this.dynamicBroker(), this.dynamicDefault(), this.staticConfigs]) {
       const raw = source.get(name);
       if (raw === undefined) continue;
@@ -254,7 +250,7 @@ export class ConfigResolver {
    * know are accepted and kept, as Kafka keeps them.
    */
   validateBrokerConfigChange(changes: ReadonlyMap<string, string | null>): ApiError | null {
-    const nonDynamic = [...changes.keys()].filter((k) => BROKER_CONFIG_KEYS.get(k)?.dynamic === false);
+    const nonDynamic = [...changes.keys()].filter((k) => BROKER_CONFIGS.get(k)?.dynamic === false);
     if (nonDynamic.length > 0) {
       return {
         code: ErrorCode.INVALID_REQUEST,
@@ -262,7 +258,7 @@ export class ConfigResolver {
       };
     }
     for (const [name, raw] of changes) {
-      const def = BROKER_CONFIG_KEYS.get(name);
+      const def = BROKER_CONFIGS.get(name);
       if (!def || raw === null) continue;
       const p = parseConfigValue(def, raw);
       if (!p.ok) return { code: ErrorCode.INVALID_REQUEST, message: p.error };
@@ -282,7 +278,7 @@ export class ConfigResolver {
     const out: DescribeSynonym[] = [];
     const defaults = new Map<string, string>();
     for (const s of synonyms) {
-      const def = BROKER_CONFIG_KEYS.get(s);
+      const def = BROKER_CONFIGS.get(s);
       const v = def ? formatConfigValue(def.type, def.default) : null;
       if (v !== null) defaults.set(s, v);
     }
@@ -344,7 +340,7 @@ export class ConfigResolver {
     includeSynonyms: boolean,
     includeDocumentation: boolean,
   ): DescribeEntry[] {
-    const names = new Set<string>(perBroker ? BROKER_CONFIG_KEYS.keys() : []);
+    const names = new Set<string>(perBroker ? BROKER_CONFIGS.keys() : []);
     if (perBroker) {
       for (const k of this.dynamicBroker().keys()) names.add(k);
       for (const k of this.staticConfigs.keys()) names.add(k);
@@ -352,7 +348,7 @@ export class ConfigResolver {
     for (const k of this.dynamicDefault().keys()) names.add(k);
     const out: DescribeEntry[] = [];
     for (const name of [...names].sort()) {
-      const def = BROKER_CONFIG_KEYS.get(name);
+      const def = BROKER_CONFIGS.get(name);
       const sensitive = isSensitive(def);
       const all = this.configSynonyms(name, brokerConfigSynonyms(name), sensitive).filter(
         (s) => perBroker || s.source === ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG,
@@ -404,7 +400,7 @@ export class ConfigResolver {
           for (const syn of def.synonyms) {
             const v = map.get(syn.name);
             if (v === undefined) continue;
-            value = syn.unit === 'same' ? v : convertUnitString(v, syn.unit);
+            value = convertSynonymString(v, syn.unit);
             source = src;
             break found;
           }
@@ -422,10 +418,4 @@ export class ConfigResolver {
     }
     return out;
   }
-}
-
-function convertUnitString(v: string, unit: 'minutes' | 'hours'): string {
-  const s = v.trim();
-  if (!/^[+-]?\d+$/.test(s)) return v;
-  return (BigInt(s) * (unit === 'hours' ? 3_600_000n : 60_000n)).toString();
 }

@@ -8,8 +8,9 @@
 // (compute → append → replay → next), as MetadataManager does; an operation computed against a
 // stale image could, for example, create the same topic twice.
 
-import type { BrokerConfig } from '../broker/config.js';
-import { parseListener } from '../broker/config.js';
+import type { BrokerConfig } from '../config/broker-config.js';
+import { parseListener } from '../config/listeners.js';
+import { BROKER_CONFIGS, type ConfigKeyDef, TOPIC_CONFIGS } from '../config/registry.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type {
   AllocateProducerIdsResponse,
@@ -27,7 +28,6 @@ import type {
   IncrementalAlterConfigsResponse,
 } from '../protocol/generated/index.js';
 import { ZERO_UUID } from '../protocol/message.js';
-import { BROKER_CONFIG_KEYS, type ConfigKeyDef, TOPIC_CONFIGS } from './config-defs.js';
 import {
   type ApiError,
   ConfigResolver,
@@ -1102,7 +1102,7 @@ function resourceTypeName(type: number): string {
 }
 
 function configDef(resourceType: number, name: string): ConfigKeyDef | undefined {
-  return resourceType === ConfigResourceType.TOPIC ? TOPIC_CONFIGS.get(name) : BROKER_CONFIG_KEYS.get(name);
+  return resourceType === ConfigResourceType.TOPIC ? TOPIC_CONFIGS.get(name) : BROKER_CONFIGS.get(name);
 }
 
 /** ConfigSchema.isSplittable: APPEND and SUBTRACT apply to LIST configs only. */

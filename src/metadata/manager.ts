@@ -4,7 +4,7 @@
 // durable, the image replays them, and only then does the caller get the response. So a response
 // never describes metadata that a crash could lose, and every operation sees the previous one.
 
-import type { BrokerConfig } from '../broker/config.js';
+import type { BrokerConfig } from '../config/broker-config.js';
 import type { StaticBrokerConfigs } from './configs.js';
 import { type BootstrapOptions, Controller, type ControllerResult } from './controller.js';
 import { type MetadataChange, MetadataImage } from './image.js';

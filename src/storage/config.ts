@@ -1,10 +1,15 @@
-// Per-log configuration (Kafka's LogConfig): the topic-level configs the storage layer reads, with
-// Kafka's defaults, and the mapping from Kafka's config names so the broker can pass topic configs
-// straight through.
+// Per-log configuration (Kafka's LogConfig): the topic configs the storage layer reads, in the
+// units it uses. The names, types, defaults and validation of those configs are the registry's
+// (src/config/registry.ts); LOG_CONFIG_FIELDS below says which topic config feeds which field and
+// how its value converts (Kafka's Long.MAX_VALUE "never" sentinels become +Infinity, -1 or null).
 //
 // One deliberate difference from Kafka: flush.messages / flush.ms are unset by default, which in
 // Samsa means "every acknowledgement waits for fdatasync" (see partition-log.ts, the durability
-// contract). Setting either one selects Kafka's page-cache behaviour.
+// contract); flush.messages = 1, the registry's default, means the same. A larger flush.messages
+// or a flush.ms selects Kafka's page-cache behaviour.
+
+import { TOPIC_CONFIG_DEFS, TOPIC_CONFIGS } from '../config/registry.js';
+import { type ParsedValue, parseConfigValue } from '../config/values.js';
 
 export type TimestampTypeName = 'CreateTime' | 'LogAppendTime';
 export type CleanupPolicy = 'delete' | 'compact';
@@ -40,25 +45,6 @@ export interface LogConfig {
   /** min.cleanable.dirty.ratio: dirty / (clean + dirty) bytes needed before the log is cleaned. */
   readonly minCleanableDirtyRatio: number;
 }
-
-const DAY = 24 * 3_600_000;
-
-export const DEFAULT_LOG_CONFIG: LogConfig = Object.freeze({
-  segmentBytes: 1024 * 1024 * 1024,
-  segmentMs: 7 * DAY,
-  segmentIndexBytes: 10 * 1024 * 1024,
-  indexIntervalBytes: 4096,
-  retentionMs: 7 * DAY,
-  retentionBytes: -1,
-  flushMessages: null,
-  flushMs: null,
-  messageTimestampType: 'CreateTime',
-  cleanupPolicy: Object.freeze(['delete'] as CleanupPolicy[]),
-  deleteRetentionMs: DAY,
-  minCompactionLagMs: 0,
-  maxCompactionLagMs: Number.POSITIVE_INFINITY,
-  minCleanableDirtyRatio: 0.5,
-});
 
 export class InvalidLogConfigError extends Error {
   override name = 'InvalidLogConfigError';
@@ -108,76 +94,106 @@ export function isPageCacheMode(c: LogConfig): boolean {
   return (c.flushMessages !== null && c.flushMessages > 1) || c.flushMs !== null;
 }
 
-/** Kafka's Long.MAX_VALUE defaults: "never" for flush.*, which JS numbers cannot hold exactly. */
-function parseLong(name: string, raw: string): number {
-  const s = raw.trim();
-  if (!/^-?\d+$/.test(s)) throw new InvalidLogConfigError(`${name}: "${raw}" is not an integer`);
-  const n = Number(s);
-  return n >= Number.MAX_SAFE_INTEGER ? Number.POSITIVE_INFINITY : n;
+/** Longs at or past 2^53 are Kafka's Long.MAX_VALUE, "never" (JS numbers cannot hold it exactly). */
+const NEVER = 2 ** 53;
+
+function long(v: ParsedValue): number {
+  return Number(v as bigint | number);
 }
 
+/** A long whose "never" is +Infinity. */
+function longOrInfinity(v: ParsedValue): number {
+  const n = long(v);
+  return n >= NEVER ? Number.POSITIVE_INFINITY : n;
+}
+
+/** A retention limit whose "never" is -1 (no limit). */
+function limit(v: ParsedValue): number {
+  const n = long(v);
+  return n >= NEVER ? -1 : n;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /**
- * Maps Kafka topic config names to a partial LogConfig. Names the storage layer does not use are
- * ignored (the broker keeps them for DescribeConfigs).
+ * Which topic config feeds each LogConfig field, and how its parsed value converts. flush.ms at
+ * Long.MAX_VALUE (its default) is no timed flush: null, so that it does not select page-cache
+ * mode; flush.messages at Long.MAX_VALUE is page-cache mode that never flushes by count.
  */
-export function logConfigFromKafka(props: Map<string, string> | Record<string, string>): Partial<LogConfig> {
-  const entries = props instanceof Map ? [...props] : Object.entries(props);
-  const out: { -readonly [K in keyof LogConfig]?: LogConfig[K] } = {};
-  for (const [name, raw] of entries) {
-    switch (name) {
-      case 'segment.bytes':
-        out.segmentBytes = parseLong(name, raw);
-        break;
-      case 'segment.ms':
-        out.segmentMs = parseLong(name, raw);
-        break;
-      case 'segment.index.bytes':
-        out.segmentIndexBytes = parseLong(name, raw);
-        break;
-      case 'index.interval.bytes':
-        out.indexIntervalBytes = parseLong(name, raw);
-        break;
-      case 'retention.ms':
-        out.retentionMs = parseLong(name, raw);
-        break;
-      case 'retention.bytes':
-        out.retentionBytes = parseLong(name, raw);
-        break;
-      case 'flush.messages':
-        out.flushMessages = parseLong(name, raw);
-        break;
-      case 'flush.ms':
-        out.flushMs = parseLong(name, raw);
-        break;
-      case 'message.timestamp.type':
-        if (raw !== 'CreateTime' && raw !== 'LogAppendTime')
-          throw new InvalidLogConfigError(`message.timestamp.type: "${raw}"`);
-        out.messageTimestampType = raw;
-        break;
-      case 'delete.retention.ms':
-        out.deleteRetentionMs = parseLong(name, raw);
-        break;
-      case 'min.compaction.lag.ms':
-        out.minCompactionLagMs = parseLong(name, raw);
-        break;
-      case 'max.compaction.lag.ms':
-        out.maxCompactionLagMs = parseLong(name, raw);
-        break;
-      case 'min.cleanable.dirty.ratio': {
-        const v = Number(raw.trim());
-        if (raw.trim() === '' || !Number.isFinite(v))
-          throw new InvalidLogConfigError(`${name}: "${raw}" is not a number`);
-        out.minCleanableDirtyRatio = v;
-        break;
-      }
-      case 'cleanup.policy': {
-        const policies = raw.split(',').map((p) => p.trim());
-        for (const p of policies)
-          if (p !== 'delete' && p !== 'compact') throw new InvalidLogConfigError(`cleanup.policy: "${p}"`);
-        out.cleanupPolicy = policies as CleanupPolicy[];
-        break;
-      }
-    }
+const LOG_CONFIG_FIELDS: {
+  readonly [K in keyof LogConfig]-?: readonly [name: string, convert: (v: ParsedValue) => LogConfig[K]];
+} = {
+  segmentBytes: ['segment.bytes', long],
+  segmentMs: ['segment.ms', longOrInfinity],
+  segmentIndexBytes: ['segment.index.bytes', long],
+  indexIntervalBytes: ['index.interval.bytes', long],
+  retentionMs: ['retention.ms', limit],
+  retentionBytes: ['retention.bytes', limit],
+  flushMessages: ['flush.messages', longOrInfinity],
+  flushMs: ['flush.ms', (v) => (long(v) >= NEVER ? null : long(v))],
+  messageTimestampType: ['message.timestamp.type', (v) => v as TimestampTypeName],
+  cleanupPolicy: [
+    'cleanup.policy',
+    (v) =>
+      (v as readonly string[])
+        .map((p) => p.toLowerCase())
+        .filter((p): p is CleanupPolicy => p === 'delete' || p === 'compact'),
+  ],
+  deleteRetentionMs: ['delete.retention.ms', longOrInfinity],
+  minCompactionLagMs: ['min.compaction.lag.ms', longOrInfinity],
+  maxCompactionLagMs: ['max.compaction.lag.ms', longOrInfinity],
+  minCleanableDirtyRatio: ['min.cleanable.dirty.ratio', (v) => v as number],
+};
+
+const FIELDS = Object.entries(LOG_CONFIG_FIELDS) as [
+  keyof LogConfig,
+  readonly [string, (v: ParsedValue) => unknown],
+][];
+
+/**
+ * The LogConfig fields given by topic configs in parsed form (a topic's effective values, as
+ * metadata's ConfigResolver resolves them). Names the storage layer does not use are ignored.
+ */
+export function logConfigFromTopicConfigs(values: ReadonlyMap<string, ParsedValue>): Partial<LogConfig> {
+  const out: Partial<Mutable<LogConfig>> = {};
+  for (const [field, [name, convert]] of FIELDS) {
+    const v = values.get(name);
+    if (v !== undefined && v !== null) (out as Record<string, unknown>)[field] = convert(v);
   }
   return out;
 }
+
+/**
+ * Maps Kafka topic config strings to a partial LogConfig, parsed and validated as the registry
+ * says (InvalidLogConfigError with Kafka's message otherwise). Names the storage layer does not
+ * use are ignored (the broker keeps them for DescribeConfigs).
+ */
+export function logConfigFromKafka(props: Map<string, string> | Record<string, string>): Partial<LogConfig> {
+  const entries = props instanceof Map ? [...props] : Object.entries(props);
+  const used = new Set(FIELDS.map(([, [name]]) => name));
+  const values = new Map<string, ParsedValue>();
+  for (const [name, raw] of entries) {
+    if (!used.has(name)) continue;
+    const p = parseConfigValue(TOPIC_CONFIGS.get(name)!, raw);
+    if (!p.ok) throw new InvalidLogConfigError(p.error);
+    values.set(name, p.value);
+  }
+  return logConfigFromTopicConfigs(values);
+}
+
+/**
+ * The registry's topic defaults in storage units, except flush.messages / flush.ms: null, the
+ * fsync-before-ack mode (which flush.messages = 1 also selects), for a log opened without the
+ * broker's config resolution.
+ */
+export const DEFAULT_LOG_CONFIG: LogConfig = (() => {
+  const defaults = logConfigFromTopicConfigs(
+    new Map(TOPIC_CONFIG_DEFS.map((d) => [d.name, d.default])),
+  ) as LogConfig;
+  return Object.freeze({
+    ...defaults,
+    flushMessages: null,
+    flushMs: null,
+    cleanupPolicy: Object.freeze([...defaults.cleanupPolicy]),
+  });
+})();
