@@ -32,7 +32,7 @@ import { ZERO_UUID } from '../protocol/message.js';
 import { type LogConfig, logConfigFromTopicConfigs } from '../storage/config.js';
 import { LogManager } from '../storage/log-manager.js';
 import { ApiRegistry } from './api-handler.js';
-import { BrokerConfig, parseListener } from './config.js';
+import { BrokerConfig, loggableConfigs, parseListener } from './config.js';
 import { FetchSessionCache } from './fetch-session.js';
 import { registerHandlers } from './handlers/index.js';
 import { SocketServer } from './network/socket-server.js';
@@ -70,6 +70,24 @@ const MAX_IN_FLIGHT_PER_CONNECTION = 16;
  */
 export function toLogConfig(c: TopicLogConfig): Partial<LogConfig> {
   return logConfigFromTopicConfigs(c.values);
+}
+
+/**
+ * Logs the configuration a broker starts with: the names Samsa does not know, once, in one warn
+ * line (as Kafka's "supplied but are not used" warning), and the values that differ from the
+ * defaults in one info line, passwords redacted.
+ */
+function logStartupConfig(config: BrokerConfig, log: Logger): void {
+  if (config.unknown.length > 0) {
+    log.warn(
+      { unused: config.unknown },
+      `These configurations '[${config.unknown.join(', ')}]' were supplied but are not used by Samsa`,
+    );
+  }
+  log.info(
+    { config: loggableConfigs(config.nonDefault()) },
+    'Broker config (values that differ from the defaults)',
+  );
 }
 
 /**
@@ -128,7 +146,10 @@ export class Broker {
     const raw =
       options.rawConfig ??
       (options.config instanceof BrokerConfig ? undefined : new Map(Object.entries(options.config ?? {})));
+    // Refused before anything is created: a listener Samsa cannot serve (SSL, SASL) or unmapped.
+    const listener = config.resolveListeners()[0] ?? parseListener('PLAINTEXT://127.0.0.1:9092');
     const log = options.logger ?? pino({ name: 'samsa', level: process.env.SAMSA_LOG_LEVEL ?? 'info' });
+    logStartupConfig(config, log);
     const nodeId = config.int('node.id');
     // No authorizer exists yet: running without the ACLs a named one would enforce is worse than
     // not starting (Kafka too fails to start when it cannot load the class).
@@ -145,7 +166,6 @@ export class Broker {
     const registry = new ApiRegistry<BrokerServices>(config.bool('unstable.api.versions.enable'));
     const services = { config, registry, nodeId, clusterId, quorum } as BrokerServices &
       Record<string, unknown>;
-    const listener = parseListener(config.list('listeners')[0] ?? 'PLAINTEXT://127.0.0.1:9092');
     const server = new SocketServer(
       registry,
       services as BrokerServices,

@@ -6,6 +6,7 @@ export {
   ConfigError,
   type ConfigValue,
   type Listener,
+  loggableConfigs,
   parseListener,
   parseProperties,
 } from '../config/index.js';

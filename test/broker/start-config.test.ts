@@ -1,0 +1,124 @@
+// What a broker says about its configuration at start, and what it refuses: unknown names in one
+// warn line, the non-default values in one info line, and a listener whose security protocol
+// Samsa cannot serve (SSL, SASL) refused with one line and a non-zero exit of `samsa start`.
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startBroker } from '../../src/broker/broker.js';
+import { ConfigError } from '../../src/config/errors.js';
+import { BrokerProcess, buildBroker, removeBrokerBuild, stopAllBrokers } from '../helpers/broker-process.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'samsa-start-config-'));
+  dirs.push(d);
+  return d;
+}
+
+afterAll(async () => {
+  await stopAllBrokers();
+  removeBrokerBuild();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** A pino logger whose lines are kept, parsed. */
+function capturingLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString('utf8').split('\n')) if (l.trim() !== '') lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, stream), lines };
+}
+
+describe('startBroker and its configuration', () => {
+  it('warns once, in one line, about every unknown name, and logs the non-default values', async () => {
+    const { logger, lines } = capturingLogger();
+    const b = await startBroker({
+      config: { 'zookeeper.connect': 'localhost:2181', 'num.partitions': '3', 'my.custom': 'x' },
+      logger,
+    });
+    await b.stop();
+    const warns = lines.filter((l) => l.level === 40);
+    expect(warns).toHaveLength(1);
+    expect(warns[0]).toMatchObject({
+      unused: ['zookeeper.connect', 'my.custom'],
+      msg: "These configurations '[zookeeper.connect, my.custom]' were supplied but are not used by Samsa",
+    });
+    const info = lines.filter((l) => l.msg === 'Broker config (values that differ from the defaults)');
+    expect(info).toHaveLength(1);
+    expect(info[0].config).toEqual({
+      listeners: 'PLAINTEXT://127.0.0.1:0',
+      'num.partitions': '3',
+      'log.dirs': b.config.list('log.dirs')[0],
+    });
+  });
+
+  it('logs no warning when every name is known', async () => {
+    const { logger, lines } = capturingLogger();
+    const b = await startBroker({ config: { 'log.retention.hours': '1' }, logger });
+    await b.stop();
+    expect(lines.filter((l) => l.level === 40)).toEqual([]);
+  });
+
+  it('refuses an SSL listener before creating anything', async () => {
+    const dir = join(tempDir(), 'data');
+    await expect(
+      startBroker({
+        config: { listeners: 'SSL://127.0.0.1:0', 'log.dirs': dir },
+        logger: pino({ level: 'silent' }),
+      }),
+    ).rejects.toThrow(ConfigError);
+    expect(existsSync(dir)).toBe(false);
+  });
+});
+
+describe('samsa start (the built CLI, as a process)', () => {
+  it('exits non-zero with one line naming an SSL listener', async () => {
+    const main = await buildBroker();
+    const dir = tempDir();
+    const child = spawn(
+      process.execPath,
+      [main, 'start', '--listeners', 'SSL://127.0.0.1:0', '--log-dirs', join(dir, 'data')],
+      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SAMSA_LOG_LEVEL: 'info' } },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).not.toBe(0);
+    expect(code).not.toBeNull();
+    expect(stderr).toBe(
+      'samsa: listeners: listener SSL://127.0.0.1:0 uses security protocol SSL, which Samsa does not support yet (only PLAINTEXT)\n',
+    );
+    expect(stdout).toBe('');
+    expect(existsSync(join(dir, 'data'))).toBe(false);
+  }, 120_000);
+
+  it('logs the unknown names of -o overrides in one warn line, never their values', async () => {
+    const b = await BrokerProcess.start({
+      dataDir: tempDir(),
+      overrides: {
+        'zookeeper.connect': 'localhost:2181',
+        'ssl.keystore.password': 'secret',
+        'num.partitions': '2',
+      },
+    });
+    await b.stop();
+    const warns = b.logs.filter((l) => l.level === 40);
+    expect(warns).toHaveLength(1);
+    expect(warns[0].unused).toEqual(['zookeeper.connect', 'ssl.keystore.password']);
+    const info = b.logs.find((l) => l.msg === 'Broker config (values that differ from the defaults)');
+    expect(info?.config).toMatchObject({ 'num.partitions': '2' });
+    // An unknown name's value (a password here) appears nowhere in the log.
+    expect(JSON.stringify(b.logs)).not.toContain('secret');
+  }, 120_000);
+});
