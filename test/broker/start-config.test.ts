@@ -2,7 +2,7 @@
 // warn line, the non-default values in one info line, and a listener whose security protocol
 // Samsa cannot serve (SSL, SASL) refused with one line and a non-zero exit of `samsa start`.
 
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,8 @@ import { ConfigError } from '../../src/config/errors.js';
 import { BrokerProcess, buildBroker, removeBrokerBuild, stopAllBrokers } from '../helpers/broker-process.js';
 
 const dirs: string[] = [];
+/** CLI processes spawned here; one still running at the end (a start that was not refused) is killed. */
+const children: ChildProcess[] = [];
 function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'samsa-start-config-'));
   dirs.push(d);
@@ -21,6 +23,7 @@ function tempDir(): string {
 }
 
 afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await stopAllBrokers();
   removeBrokerBuild();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -89,6 +92,7 @@ describe('samsa start (the built CLI, as a process)', () => {
       [main, 'start', '--listeners', 'SSL://127.0.0.1:0', '--log-dirs', join(dir, 'data')],
       { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SAMSA_LOG_LEVEL: 'info' } },
     );
+    children.push(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
