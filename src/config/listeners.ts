@@ -68,8 +68,9 @@ export interface ResolvedListener extends Listener {
 /**
  * The security protocol of every listener and advertised listener, as Kafka resolves it: from
  * listener.security.protocol.map (whose default maps each protocol name to itself), a controller
- * listener absent from the map being PLAINTEXT; a name the map does not give is an error. Then
- * Samsa's own rule: a protocol it cannot serve yet is refused, naming the listener.
+ * listener absent from the map being PLAINTEXT; a name the map does not give is an error, and so
+ * is an advertised listener whose name no listener has. Then Samsa's own rule: a protocol it
+ * cannot serve yet is refused, naming the listener.
  */
 export function resolveListeners(settings: ListenerSettings): ResolvedListener[] {
   const map = parseSecurityProtocolMap(settings.securityProtocolMap);
@@ -99,6 +100,11 @@ export function resolveListeners(settings: ListenerSettings): ResolvedListener[]
           throw new ConfigError(`listeners: each listener must have a different name (${l.name})`);
         seen.add(name);
         out.push({ ...l, securityProtocol: protocol });
+      } else if (!seen.has(name)) {
+        // Kafka's rule: what is advertised must be a listener this node has.
+        throw new ConfigError(
+          `advertised.listeners: listener name ${l.name} is not one of the names in listeners (${[...seen].join(', ')})`,
+        );
       }
     }
   }

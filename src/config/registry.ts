@@ -523,7 +523,7 @@ const BROKER_ONLY_DEFS: readonly BrokerEntry[] = [
     default: null,
     updateMode: 'read-only',
     kafkaUpdateMode: { value: 'per-broker', reason: KAFKA_DYNAMIC_SAMSA_STATIC },
-    doc: 'The listeners given to clients in metadata, when they differ from listeners (defaults to listeners).',
+    doc: 'The listeners given to clients in metadata, when they differ from listeners (defaults to listeners); each name must be one of the listener names.',
   },
   {
     name: 'listener.security.protocol.map',

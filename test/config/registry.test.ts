@@ -220,6 +220,23 @@ describe('listeners and their security protocols', () => {
       ),
     ).toEqual(['PLAINTEXT', 'PLAINTEXT']);
     expect(() => resolve(['PLAINTEXT://:9092', 'plaintext://:9093'])).toThrow(/different name/);
+    // Advertised names must be listeners' names (matched as Kafka does, upper-cased).
+    expect(
+      resolve(['CLIENT://:9092'], {
+        securityProtocolMap: 'CLIENT:PLAINTEXT,EXTERNAL:PLAINTEXT',
+        advertisedListeners: ['client://h:9092'],
+      }),
+    ).toHaveLength(1);
+    expect(() =>
+      resolve(['CLIENT://:9092'], {
+        securityProtocolMap: 'CLIENT:PLAINTEXT,EXTERNAL:PLAINTEXT',
+        advertisedListeners: ['EXTERNAL://h:9092'],
+      }),
+    ).toThrow(
+      new ConfigError(
+        'advertised.listeners: listener name EXTERNAL is not one of the names in listeners (CLIENT)',
+      ),
+    );
     expect(() => parseSecurityProtocolMap('CLIENT:TLS')).toThrow(/unknown security protocol TLS/);
     expect(() => parseSecurityProtocolMap('CLIENT')).toThrow(/is not NAME:PROTOCOL/);
   });
