@@ -28,6 +28,7 @@ import { FileMetadataLog, metadataLogPath } from '../metadata/metadata-log.js';
 import { GROUP_METADATA_TOPIC_NAME, TRANSACTION_STATE_TOPIC_NAME } from '../metadata/topic-name.js';
 import { ErrorCode, errorByCode } from '../protocol/errors.js';
 import type { LogConfig } from '../storage/config.js';
+import { lockLogDirs } from '../storage/log-dir-lock.js';
 import { LogManager } from '../storage/log-manager.js';
 import { ApiRegistry } from './api-handler.js';
 import { BrokerConfig, parseListener } from './config.js';
@@ -148,11 +149,20 @@ export class Broker {
     const nodeId = config.int('node.id');
     const logDirs = config.list('log.dirs').map((d) => resolve(d));
     const dataDir = logDirs[0] ?? resolve('./samsa-data');
-    const { clusterId } = loadMetaProperties(dataDir, nodeId);
+    const listener = parseListener(config.list('listeners')[0] ?? 'PLAINTEXT://127.0.0.1:9092');
+    // Kafka's .lock in every log dir (the metadata dir is the first) before anything in them is
+    // read or written: a second broker on the same data stops here. Held until stop().
+    const locks = await lockLogDirs([dataDir, ...logDirs], (msg) => log.warn(msg));
+    let clusterId: string;
+    try {
+      ({ clusterId } = loadMetaProperties(dataDir, nodeId));
+    } catch (err) {
+      locks.release();
+      throw err;
+    }
 
     const registry = new ApiRegistry<BrokerServices>(config.bool('unstable.api.versions.enable'));
     const services = { config, registry, nodeId, clusterId } as BrokerServices & Record<string, unknown>;
-    const listener = parseListener(config.list('listeners')[0] ?? 'PLAINTEXT://127.0.0.1:9092');
     const server = new SocketServer(
       registry,
       services as BrokerServices,
@@ -164,7 +174,10 @@ export class Broker {
       log,
     );
     const bindHost = listener.host === '' ? '0.0.0.0' : listener.host;
-    const port = await server.listen(bindHost, listener.port);
+    const port = await server.listen(bindHost, listener.port).catch((err: unknown) => {
+      locks.release();
+      throw err;
+    });
     const advertisedHost = listener.host === '' || listener.host === '0.0.0.0' ? '127.0.0.1' : listener.host;
     const advertised = config.list('advertised.listeners');
     const endpoints = endpointsFromListeners(
@@ -172,8 +185,13 @@ export class Broker {
     );
 
     let broker: Broker | undefined;
+    const metadataLog = await FileMetadataLog.open(metadataLogPath(dataDir)).catch(async (err: unknown) => {
+      await server.close();
+      locks.release();
+      throw err;
+    });
     const metadata = new MetadataManager({
-      log: await FileMetadataLog.open(metadataLogPath(dataDir)),
+      log: metadataLog,
       nodeId,
       config,
       staticConfigs: staticBrokerConfigsFrom(config, raw),
@@ -250,8 +268,10 @@ export class Broker {
     } catch (err) {
       await server.close();
       await metadata.close().catch(() => {});
+      locks.release();
       throw err;
     }
+    broker.onStop(() => locks.release());
     server.open();
     log.info(
       {
