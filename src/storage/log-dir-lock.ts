@@ -6,12 +6,13 @@
 // The lock is a real kernel lock, flock(2) on `<dir>/.lock`, so it ends with the process however
 // the process ends (kill -9 included) and no stale-lock guessing is ever needed. Node has no flock
 // binding and no well-kept npm package ships one prebuilt (fs-ext compiles at install; its
-// prebuilt fork has one release), so the lock is taken through util-linux's flock(1), which every
-// Linux distribution ships (busybox too): this process opens `.lock` and hands that descriptor to
-// `flock --exclusive --nonblock 3` as the child's fd 3. A flock belongs to the open file
-// description, which the child shares with this process, so the lock the child takes stays held
-// by this process's descriptor after the child exits, until that descriptor is closed (stop()) or
-// the process dies. Two descriptors opened separately conflict even within one process, so two
+// prebuilt fork has one release), so the lock is taken by a short-lived child: this process opens
+// `.lock` and hands that descriptor to the child as its fd 3, and the child calls flock(2) on it
+// (LOCK_EX | LOCK_NB) and exits. The child is util-linux's flock(1), which every Linux distribution
+// ships (busybox too), or else perl (macOS has no flock(1) but has perl, whose flock() is flock(2)
+// there). A flock belongs to the open file description, which the child shares with this process,
+// so the lock the child takes stays held by this process's descriptor after the child exits, until
+// that descriptor is closed (stop()) or the process dies. Two descriptors opened separately conflict even within one process, so two
 // in-process brokers (startBroker() in tests) on one directory are refused as well. Node opens
 // files with O_CLOEXEC, so no process this broker might spawn inherits the lock.
 //
@@ -19,7 +20,7 @@
 // the refusal message). The file is never deleted: deleting a locked file would let the next
 // starter lock a new inode beside the held one.
 //
-// Where flock(1) is missing (macOS), the directories are used unlocked, with a warning.
+// Where neither tool exists, the directories are used unlocked, with a warning.
 
 import { spawn } from 'node:child_process';
 import { closeSync, constants, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
@@ -47,7 +48,7 @@ export class LogDirLocks {
 
   constructor(
     private readonly held: { dir: string; fd: number }[],
-    /** Directories used without a lock (no flock(1) on this system). */
+    /** Directories used without a lock (no tool to take one on this system). */
     readonly unlocked: readonly string[],
   ) {}
 
@@ -73,8 +74,23 @@ export class LogDirLocks {
 /** What the flock(1) child reported. */
 type FlockOutcome = 'locked' | 'held' | 'failed' | 'unavailable';
 
-/** Runs `flock --exclusive --nonblock 3` on the given descriptor (the child's fd 3). */
-function flockDescriptor(fd: number): Promise<{ outcome: FlockOutcome; detail: string }> {
+/**
+ * The programs that can flock(2) a descriptor they inherit as fd 3, in order of preference. Each
+ * exits 0 once it holds the lock and 1 when it is held elsewhere; anything else is a failure.
+ */
+export const LOCK_TOOLS = {
+  flock: { command: 'flock', args: ['--exclusive', '--nonblock', '3'] },
+  // open fd 3 as a handle without dup'ing it; 6 = LOCK_EX | LOCK_NB.
+  perl: {
+    command: 'perl',
+    args: ['-e', 'open(my $fh, "+<&=", 3) or exit 2; flock($fh, 6) or exit 1; exit 0'],
+  },
+} as const;
+
+export type LockTool = keyof typeof LOCK_TOOLS;
+
+/** Runs one lock tool on the given descriptor (the child's fd 3). */
+function flockDescriptor(fd: number, tool: LockTool): Promise<{ outcome: FlockOutcome; detail: string }> {
   return new Promise((resolve) => {
     let stderr = '';
     let settled = false;
@@ -85,23 +101,23 @@ function flockDescriptor(fd: number): Promise<{ outcome: FlockOutcome; detail: s
     };
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn('flock', ['--exclusive', '--nonblock', '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
+      const { command, args } = LOCK_TOOLS[tool];
+      child = spawn(command, [...args], { stdio: ['ignore', 'ignore', 'pipe', fd] });
     } catch (err) {
       done('unavailable', (err as Error).message);
       return;
     }
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     child.on('error', (err: NodeJS.ErrnoException) => {
-      // ENOENT: no flock(1) here. Anything else stops the start: a lock we cannot take is not
+      // ENOENT: no such tool here. Anything else stops the start: a lock we cannot take is not
       // a lock we may ignore.
       if (err.code === 'ENOENT') done('unavailable', err.message);
       else done('failed', err.message);
     });
     child.on('close', (code) => {
-      // flock(1) exits 1 when the lock is held elsewhere (--nonblock), 0 once it holds it.
       if (code === 0) done('locked');
       else if (code === 1) done('held', stderr.trim());
-      else done('failed', `flock exited with ${code}: ${stderr.trim()}`);
+      else done('failed', `${tool} exited with ${code}: ${stderr.trim()}`);
     });
   });
 }
@@ -115,14 +131,39 @@ function readHolderPid(path: string): number | null {
   }
 }
 
+/** The tool that worked last, tried first next time (saves a failed spawn per dir on macOS). */
+let preferredTool: LockTool | null = null;
+
+/** Locks a descriptor with the first lock tool this system has. */
+async function lockDescriptor(
+  fd: number,
+  tools: readonly LockTool[],
+): Promise<{ outcome: FlockOutcome; detail: string }> {
+  const order =
+    preferredTool && tools.includes(preferredTool)
+      ? [preferredTool, ...tools.filter((t) => t !== preferredTool)]
+      : tools;
+  const missing: string[] = [];
+  for (const tool of order) {
+    const r = await flockDescriptor(fd, tool);
+    if (r.outcome !== 'unavailable') {
+      preferredTool = tool;
+      return r;
+    }
+    missing.push(r.detail);
+  }
+  return { outcome: 'unavailable', detail: missing.join('; ') };
+}
+
 /**
  * Locks each directory (created if missing), in order; if one is held elsewhere, releases the
  * ones already taken and throws LogDirLockedError. `warn` hears about directories left unlocked
- * because this system has no flock(1).
+ * because this system has none of the lock tools (`tools`: which to try, for tests).
  */
 export async function lockLogDirs(
   dirs: readonly string[],
   warn?: (msg: string) => void,
+  tools: readonly LockTool[] = ['flock', 'perl'],
 ): Promise<LogDirLocks> {
   const held: { dir: string; fd: number }[] = [];
   const unlocked: string[] = [];
@@ -133,7 +174,7 @@ export async function lockLogDirs(
       const path = join(dir, LOCK_FILE_NAME);
       // Never O_TRUNC: the holder's pid in the file is what the refusal names.
       const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o644);
-      const { outcome, detail } = await flockDescriptor(fd);
+      const { outcome, detail } = await lockDescriptor(fd, tools);
       if (outcome === 'locked') {
         held.push({ dir, fd });
         ftruncateSync(fd, 0);
@@ -143,7 +184,7 @@ export async function lockLogDirs(
       closeSync(fd);
       if (outcome === 'unavailable') {
         unlocked.push(dir);
-        warn?.(`log dir ${dir} is used without a lock: flock(1) is not available (${detail})`);
+        warn?.(`log dir ${dir} is used without a lock: neither flock(1) nor perl is available (${detail})`);
         continue;
       }
       if (outcome === 'failed') throw new Error(`cannot lock log dir ${dir}: ${detail}`);

@@ -144,6 +144,45 @@ describe('log dir lock, in this process', () => {
     await second.stop();
   });
 
+  it('flock(1) and perl take the same kernel lock (each refuses while the other holds it)', async () => {
+    const dir = tempDir();
+    for (const [first, second] of [
+      ['flock', 'perl'],
+      ['perl', 'flock'],
+    ] as const) {
+      const held = await lockLogDirs([dir], undefined, [first]);
+      expect(held.dirs).toEqual([dir]);
+      const refused = await lockLogDirs([dir], undefined, [second]).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(refused).toBeInstanceOf(LogDirLockedError);
+      expect((refused as LogDirLockedError).holderPid).toBe(process.pid);
+      held.release();
+      const again = await lockLogDirs([dir], undefined, [second]);
+      again.release();
+    }
+  });
+
+  it('without any lock tool, uses the dirs unlocked and says so', async () => {
+    const dir = tempDir();
+    const path = process.env.PATH;
+    const warnings: string[] = [];
+    process.env.PATH = join(dir, 'no-tools-here');
+    try {
+      const locks = await lockLogDirs([dir], (m) => warnings.push(m));
+      expect(locks.dirs).toEqual([]);
+      expect(locks.unlocked).toEqual([dir]);
+      locks.release();
+    } finally {
+      process.env.PATH = path;
+    }
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      new RegExp(`^log dir ${dir} is used without a lock: neither flock\\(1\\) nor perl`),
+    );
+  });
+
   it('lockLogDirs releases what it took when a later dir is held', async () => {
     const a = tempDir();
     const b = tempDir();
