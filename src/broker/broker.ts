@@ -180,9 +180,16 @@ export class Broker {
     });
     const advertisedHost = listener.host === '' || listener.host === '0.0.0.0' ? '127.0.0.1' : listener.host;
     const advertised = config.list('advertised.listeners');
-    const endpoints = endpointsFromListeners(
-      advertised.length > 0 ? advertised : [`${listener.name}://${advertisedHost}:${port}`],
-    );
+    let endpoints: ReturnType<typeof endpointsFromListeners>;
+    try {
+      endpoints = endpointsFromListeners(
+        advertised.length > 0 ? advertised : [`${listener.name}://${advertisedHost}:${port}`],
+      );
+    } catch (err) {
+      await server.close();
+      locks.release();
+      throw err;
+    }
 
     let broker: Broker | undefined;
     const metadataLog = await FileMetadataLog.open(metadataLogPath(dataDir)).catch(async (err: unknown) => {

@@ -144,6 +144,23 @@ describe('log dir lock, in this process', () => {
     await second.stop();
   });
 
+  it('a start that fails after locking lets go of the lock', async () => {
+    const dir = tempDir();
+    const first = await startBroker({ config: { 'log.dirs': dir } });
+    await first.stop();
+    // meta.properties says node 1: a start as node 2 fails once the dir is locked...
+    await expect(startBroker({ config: { 'log.dirs': dir, 'node.id': '2' } })).rejects.toThrow(
+      /belongs to node 1/,
+    );
+    // ...and so does one with an advertised listener that does not parse, after binding.
+    await expect(
+      startBroker({ config: { 'log.dirs': dir, 'advertised.listeners': 'not a listener' } }),
+    ).rejects.toThrow();
+    // Neither kept the lock.
+    const again = await startBroker({ config: { 'log.dirs': dir } });
+    await again.stop();
+  });
+
   it('flock(1) and perl take the same kernel lock (each refuses while the other holds it)', async () => {
     const dir = tempDir();
     for (const [first, second] of [
