@@ -4,17 +4,19 @@
 // whichever wrote the checkpoints last would take the other's acknowledged records away).
 //
 // The lock is a real kernel lock, flock(2) on `<dir>/.lock`, so it ends with the process however
-// the process ends (kill -9 included) and no stale-lock guessing is ever needed. Node has no flock
-// binding and no well-kept npm package ships one prebuilt (fs-ext compiles at install; its
-// prebuilt fork has one release), so the lock is taken by a short-lived child: this process opens
-// `.lock` and hands that descriptor to the child as its fd 3, and the child calls flock(2) on it
-// (LOCK_EX | LOCK_NB) and exits. The child is util-linux's flock(1), which every Linux distribution
-// ships (busybox too), or else perl (macOS has no flock(1) but has perl, whose flock() is flock(2)
-// there). A flock belongs to the open file description, which the child shares with this process,
-// so the lock the child takes stays held by this process's descriptor after the child exits, until
-// that descriptor is closed (stop()) or the process dies. Two descriptors opened separately conflict even within one process, so two
-// in-process brokers (startBroker() in tests) on one directory are refused as well. Node opens
-// files with O_CLOEXEC, so no process this broker might spawn inherits the lock.
+// the process ends (kill -9 included) and no stale-lock guessing is ever needed.
+//
+// Node has no flock binding and no well-kept npm package ships one prebuilt (fs-ext compiles at
+// install; its prebuilt fork has one release), so the lock is taken by a short-lived child: this
+// process opens `.lock` and hands that descriptor to the child as its fd 3, and the child calls
+// flock(2) on it (LOCK_EX | LOCK_NB) and exits. The child is `flock -x -n 3`, util-linux's (every
+// Linux distribution ships it) or busybox's, or else perl (macOS has no flock(1) but has perl,
+// whose flock() is flock(2) there). A flock belongs to the open file description, which the child
+// shares with this process, so the lock the child takes stays held by this process's descriptor
+// after the child exits, until that descriptor is closed (stop()) or the process dies. Two
+// descriptors opened separately conflict even within one process, so two in-process brokers
+// (startBroker() in tests) on one directory are refused as well. Node opens files with O_CLOEXEC,
+// so no process this broker might spawn inherits the lock.
 //
 // The holder writes its pid into `.lock` (Kafka leaves the file empty; the content is only for
 // the refusal message). The file is never deleted: deleting a locked file would let the next
@@ -71,7 +73,7 @@ export class LogDirLocks {
   }
 }
 
-/** What the flock(1) child reported. */
+/** What a lock tool reported. */
 type FlockOutcome = 'locked' | 'held' | 'failed' | 'unavailable';
 
 /**
@@ -79,7 +81,8 @@ type FlockOutcome = 'locked' | 'held' | 'failed' | 'unavailable';
  * exits 0 once it holds the lock and 1 when it is held elsewhere; anything else is a failure.
  */
 export const LOCK_TOOLS = {
-  flock: { command: 'flock', args: ['--exclusive', '--nonblock', '3'] },
+  // Short options: busybox's flock knows no long ones (its usage error would exit 1, "held").
+  flock: { command: 'flock', args: ['-x', '-n', '3'] },
   // open fd 3 as a handle without dup'ing it; 6 = LOCK_EX | LOCK_NB.
   perl: {
     command: 'perl',
