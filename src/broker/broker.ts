@@ -30,6 +30,7 @@ import { GROUP_METADATA_TOPIC_NAME, TRANSACTION_STATE_TOPIC_NAME } from '../meta
 import { ErrorCode, errorByCode } from '../protocol/errors.js';
 import { ZERO_UUID } from '../protocol/message.js';
 import { type LogConfig, logConfigFromTopicConfigs } from '../storage/config.js';
+import { lockLogDirs } from '../storage/log-dir-lock.js';
 import { LogManager } from '../storage/log-manager.js';
 import { ApiRegistry } from './api-handler.js';
 import { BrokerConfig, loggableConfigs, parseListener } from './config.js';
@@ -160,8 +161,19 @@ export class Broker {
     }
     const logDirs = config.list('log.dirs').map((d) => resolve(d));
     const dataDir = logDirs[0] ?? resolve('./samsa-data');
-    const { clusterId, directoryId } = loadMetaProperties(dataDir, nodeId);
-    const quorum = await electSelf(dataDir, nodeId, directoryId);
+    // Kafka's .lock in every log dir (the metadata dir is the first) before anything in them is
+    // read or written: a second broker on the same data stops here. Held until stop().
+    const locks = await lockLogDirs([dataDir, ...logDirs], (msg) => log.warn(msg));
+    let clusterId: string;
+    let quorum: Awaited<ReturnType<typeof electSelf>>;
+    try {
+      let directoryId: string;
+      ({ clusterId, directoryId } = loadMetaProperties(dataDir, nodeId));
+      quorum = await electSelf(dataDir, nodeId, directoryId);
+    } catch (err) {
+      locks.release();
+      throw err;
+    }
 
     const registry = new ApiRegistry<BrokerServices>(config.bool('unstable.api.versions.enable'));
     const services = { config, registry, nodeId, clusterId, quorum } as BrokerServices &
@@ -177,16 +189,31 @@ export class Broker {
       log,
     );
     const bindHost = listener.host === '' ? '0.0.0.0' : listener.host;
-    const port = await server.listen(bindHost, listener.port);
+    const port = await server.listen(bindHost, listener.port).catch((err: unknown) => {
+      locks.release();
+      throw err;
+    });
     const advertisedHost = listener.host === '' || listener.host === '0.0.0.0' ? '127.0.0.1' : listener.host;
     const advertised = config.list('advertised.listeners');
-    const endpoints = endpointsFromListeners(
-      advertised.length > 0 ? advertised : [`${listener.name}://${advertisedHost}:${port}`],
-    );
+    let endpoints: ReturnType<typeof endpointsFromListeners>;
+    try {
+      endpoints = endpointsFromListeners(
+        advertised.length > 0 ? advertised : [`${listener.name}://${advertisedHost}:${port}`],
+      );
+    } catch (err) {
+      await server.close();
+      locks.release();
+      throw err;
+    }
 
     let broker: Broker | undefined;
+    const metadataLog = await FileMetadataLog.open(metadataLogPath(dataDir)).catch(async (err: unknown) => {
+      await server.close();
+      locks.release();
+      throw err;
+    });
     const metadata = new MetadataManager({
-      log: await FileMetadataLog.open(metadataLogPath(dataDir)),
+      log: metadataLog,
       nodeId,
       config,
       staticConfigs: staticBrokerConfigsFrom(config, raw),
@@ -263,8 +290,10 @@ export class Broker {
     } catch (err) {
       await server.close();
       await metadata.close().catch(() => {});
+      locks.release();
       throw err;
     }
+    broker.onStop(() => locks.release());
     server.open();
     log.info(
       {

@@ -113,6 +113,9 @@ export function describeError(
       case 'UNKNOWN_TOPIC_OR_PARTITION':
       case 'UNKNOWN_TOPIC_ID':
         return `topic '${t}' does not exist; see \`samsa topic list\`${context.command === 'delete' ? ' (or use --if-exists)' : ''}`;
+      case 'TOPIC_DELETION_DISABLED':
+        // The broker's message says why: an internal topic, or delete.topic.enable=false.
+        return `cannot delete topic '${t}': ${err.details?.[0]?.error.message ?? err.message}`;
       case 'INVALID_PARTITIONS':
         return `invalid partition count: ${err.message}`;
       case 'INVALID_REPLICATION_FACTOR':

@@ -48,7 +48,12 @@ import {
   removeTopicRecord,
   topicRecord,
 } from './records.js';
-import { GROUP_METADATA_TOPIC_NAME, TRANSACTION_STATE_TOPIC_NAME, topicNameError } from './topic-name.js';
+import {
+  GROUP_METADATA_TOPIC_NAME,
+  isInternalTopic,
+  TRANSACTION_STATE_TOPIC_NAME,
+  topicNameError,
+} from './topic-name.js';
 
 /** What an operation produces: records to make durable and replay, and the response to send after. */
 export interface ControllerResult<T> {
@@ -529,7 +534,8 @@ export class Controller {
    * entries and duplicates get INVALID_REQUEST, unknown names UNKNOWN_TOPIC_OR_PARTITION, unknown
    * ids UNKNOWN_TOPIC_ID. Results come in request order (Kafka shuffles them). With
    * delete.topic.enable=false every topic gets TOPIC_DELETION_DISABLED (for requests below v3,
-   * Kafka fails the request with INVALID_REQUEST instead: the handler decides).
+   * Kafka fails the request with INVALID_REQUEST instead: the handler decides), and the internal
+   * topics (__consumer_offsets, __transaction_state) always get it.
    */
   deleteTopics(request: DeleteTopicsRequest): ControllerResult<DeleteTopicsResponse> {
     const entries: { name: string | null; topicId: string }[] =
@@ -600,6 +606,19 @@ export class Controller {
           ZERO_UUID,
           ErrorCode.INVALID_REQUEST,
           'The provided topic name maps to an ID that was already supplied.',
+        );
+        continue;
+      }
+      if (isInternalTopic(topic.name)) {
+        // The coordinators' logs: deleting one loses every group's offsets or every
+        // transaction's state. Kafka's own tool refuses it (kafka-topics: "is a kafka internal
+        // topic and is not allowed to be marked for deletion") but its broker does not; Samsa
+        // refuses at the broker, so that no client can do it either.
+        add(
+          topic.name,
+          topic.id,
+          ErrorCode.TOPIC_DELETION_DISABLED,
+          `Topic ${topic.name} is a Kafka internal topic and is not allowed to be deleted.`,
         );
         continue;
       }
@@ -745,12 +764,7 @@ export class Controller {
       for (const k of current.keys()) {
         if (!next.has(k)) out.push(configRecord(r.resourceType, r.resourceName, k, null));
       }
-      const e = this.validateConfigChange(
-        r.resourceType,
-        r.resourceName,
-        next,
-        isBroker ? next : withoutNulls(next),
-      );
+      const e = this.validateConfigChange(r.resourceType, next, isBroker ? next : withoutNulls(next));
       if (e) {
         result(e);
         continue;
@@ -859,7 +873,7 @@ export class Controller {
         if (v === null) after.delete(k);
         else after.set(k, v);
       }
-      const e = this.validateConfigChange(r.resourceType, r.resourceName, changes, after);
+      const e = this.validateConfigChange(r.resourceType, changes, after);
       if (e) {
         result(e);
         continue;
@@ -878,6 +892,15 @@ export class Controller {
           return { code: ErrorCode.INVALID_REQUEST, message: 'Default topic resources are not allowed.' };
         const nameError = topicNameError(resourceName);
         if (nameError) return { code: ErrorCode.INVALID_TOPIC_EXCEPTION, message: nameError };
+        // A missing topic is reported before its configs are looked at (Kafka 2.7+'s order,
+        // AdminZkClient.validateTopicConfig; a KRaft controller validates the names first):
+        // "no such topic" is the answer that helps, whatever the configs say.
+        if (!this.image.topic(resourceName)) {
+          return {
+            code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            message: `The topic '${resourceName}' does not exist.`,
+          };
+        }
         return null;
       }
       case ConfigResourceType.BROKER: {
@@ -911,20 +934,12 @@ export class Controller {
    */
   private validateConfigChange(
     resourceType: number,
-    resourceName: string,
     changes: ReadonlyMap<string, string | null>,
     after: ReadonlyMap<string, string | null>,
   ): ApiError | null {
     if (resourceType === ConfigResourceType.BROKER) return this.configs.validateBrokerConfigChange(changes);
-    const e = this.configs.validateTopicConfigs(after);
-    if (e) return e;
-    if (!this.image.topic(resourceName)) {
-      return {
-        code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-        message: `The topic '${resourceName}' does not exist.`,
-      };
-    }
-    return null;
+    // The topic's existence was checked first (checkAlterableResource).
+    return this.configs.validateTopicConfigs(after);
   }
 
   // ---- DescribeConfigs ----

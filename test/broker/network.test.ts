@@ -130,13 +130,16 @@ describe('network layer', () => {
   });
 
   it('keeps the same cluster id across restarts of a data directory', async () => {
-    const again = await startBroker({
+    // The data directory is locked while its broker runs: stop it first (afterAll stops the
+    // restarted one).
+    const clusterId = broker.services.clusterId;
+    await broker.stop();
+    broker = await startBroker({
       config: { listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': dir },
       logger: pino({ level: 'silent' }),
     });
-    expect(again.services.clusterId).toBe(broker.services.clusterId);
-    expect(again.services.clusterId).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    await again.stop();
+    expect(broker.services.clusterId).toBe(clusterId);
+    expect(broker.services.clusterId).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 });
 

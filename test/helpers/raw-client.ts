@@ -27,9 +27,10 @@ export class RawClient {
     for (const f of w) f();
   }
 
-  static connect(port: number): Promise<RawClient> {
+  /** `localAddress`: another loopback address (127.0.0.2 ...) to connect from. */
+  static connect(port: number, localAddress?: string): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const s = connect(port, '127.0.0.1', () => resolve(new RawClient(s)));
+      const s = connect({ port, host: '127.0.0.1', localAddress }, () => resolve(new RawClient(s)));
       s.once('error', reject);
     });
   }

@@ -327,6 +327,24 @@ describe('IncrementalAlterConfigs', () => {
     });
   });
 
+  it('answers UNKNOWN_TOPIC_OR_PARTITION for a missing topic before looking at its configs', () => {
+    const f = withTopic();
+    const missing = (ops: [string, number, string | null][]) =>
+      f.controller.incrementalAlterConfigs(incremental(TOPIC, 'missing', ops)).response.responses[0];
+    const expected = {
+      errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      errorMessage: "The topic 'missing' does not exist.",
+    };
+    expect(missing([['no.such.config', AlterConfigOp.SET, '1']])).toMatchObject(expected);
+    expect(missing([['retention.ms', AlterConfigOp.SET, 'not a number']])).toMatchObject(expected);
+    expect(missing([['retention.ms', AlterConfigOp.APPEND, '1']])).toMatchObject(expected);
+    // On a topic that exists, the same configs are still refused as invalid.
+    const existing = f.controller.incrementalAlterConfigs(
+      incremental(TOPIC, 't', [['no.such.config', AlterConfigOp.SET, '1']]),
+    ).response.responses[0];
+    expect(existing.errorCode).toBe(ErrorCode.INVALID_CONFIG);
+  });
+
   it('validate_only writes nothing', () => {
     const f = withTopic();
     const res = f.controller.incrementalAlterConfigs(
@@ -414,6 +432,27 @@ describe('AlterConfigs (legacy)', () => {
     expect(res.records.map((r) => r.message)).toEqual([
       { resourceType: BROKER, resourceName: '1', name: 'log.retention.ms', value: '5' },
     ]);
+  });
+});
+
+describe('AlterConfigs (legacy) on a missing topic', () => {
+  it('answers UNKNOWN_TOPIC_OR_PARTITION before validating config names and values', () => {
+    const f = withTopic();
+    const sets: Record<string, string>[] = [
+      { 'no.such.config': '1' },
+      { 'retention.ms': 'x' },
+      { 'retention.ms': '1' },
+    ];
+    for (const cfg of sets) {
+      const res = f.controller.alterConfigs(legacy(TOPIC, 'missing', cfg));
+      expect(res.response.responses[0]).toMatchObject({
+        errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        errorMessage: "The topic 'missing' does not exist.",
+      });
+      expect(res.records).toEqual([]);
+    }
+    const existing = f.controller.alterConfigs(legacy(TOPIC, 't', { 'no.such.config': '1' }));
+    expect(existing.response.responses[0].errorCode).toBe(ErrorCode.INVALID_CONFIG);
   });
 });
 

@@ -22,6 +22,40 @@ function withTopics(...names: string[]) {
 }
 
 describe('DeleteTopics', () => {
+  it('refuses the internal topics with TOPIC_DELETION_DISABLED, by name and by id, and deletes the rest', () => {
+    const f = setup({ brokers: [1] });
+    f.apply(
+      f.controller.createTopics(
+        createTopics([
+          topic('__consumer_offsets', 3, 1),
+          topic('__transaction_state', 2, 1),
+          topic('a', 1, 1),
+        ]),
+      ),
+    );
+    const offsetsId = f.image.topic('__consumer_offsets')?.id as string;
+    const txnId = f.image.topic('__transaction_state')?.id as string;
+    const aId = f.image.topic('a')?.id as string;
+    const refused = (name: string, topicId: string) => ({
+      name,
+      topicId,
+      errorCode: ErrorCode.TOPIC_DELETION_DISABLED,
+      errorMessage: `Topic ${name} is a Kafka internal topic and is not allowed to be deleted.`,
+    });
+    const byName = f.controller.deleteTopics(byNames('__consumer_offsets', '__transaction_state', 'a'));
+    expect(byName.records).toEqual([{ type: 9, version: 0, message: { topicId: aId } }]);
+    expect(f.apply(byName).responses).toEqual([
+      refused('__consumer_offsets', offsetsId),
+      refused('__transaction_state', txnId),
+      { name: 'a', topicId: aId, errorCode: 0, errorMessage: null },
+    ]);
+    const byId = f.controller.deleteTopics(v6({ name: null, topicId: offsetsId }));
+    expect(byId.records).toEqual([]);
+    expect(byId.response.responses).toEqual([refused('__consumer_offsets', offsetsId)]);
+    expect(f.image.topic('__consumer_offsets')?.partitions.size).toBe(3);
+    expect(f.image.topic('__transaction_state')?.partitions.size).toBe(2);
+  });
+
   it('deletes by name (v0-5) and removes the topic, its partitions and configs on replay', () => {
     const f = withTopics('a', 'b');
     const id = f.image.topic('a')?.id as string;
@@ -109,6 +143,17 @@ const grow = (
 ): CreatePartitionsRequest => ({ topics, timeoutMs: 1000, validateOnly });
 
 describe('CreatePartitions', () => {
+  it('grows an internal topic as Kafka does (only deletion of one is refused)', () => {
+    const f = setup({ brokers: [1] });
+    f.apply(f.controller.createTopics(createTopics([topic('__consumer_offsets', 2, 1)])));
+    const res = f.controller.createPartitions(
+      grow([{ name: '__consumer_offsets', count: 3, assignments: null }]),
+    );
+    expect(res.response.results).toEqual([{ name: '__consumer_offsets', errorCode: 0, errorMessage: null }]);
+    f.apply(res);
+    expect(f.image.topic('__consumer_offsets')?.partitions.size).toBe(3);
+  });
+
   it("adds partitions with the topic's replication factor, numbered after the existing ones", () => {
     const f = setup({ brokers: [1, 2, 3] });
     f.apply(f.controller.createTopics(createTopics([topic('t', 2, 2)])));

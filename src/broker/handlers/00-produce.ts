@@ -35,12 +35,16 @@ function partitionResponse(
 }
 
 /**
- * The transaction verifier's answers as each Produce version knows them (Kafka's ReplicaManager):
- * TRANSACTION_ABORTABLE exists from v11, older producers get INVALID_TXN_STATE; a transaction
- * being completed (CONCURRENT_TRANSACTIONS, known to producers only from v12) is the retriable
- * NOT_ENOUGH_REPLICAS.
+ * The transaction verifier's answers as each Produce version knows them (Kafka's ReplicaManager
+ * and AddPartitionsToTxnManager): TRANSACTION_ABORTABLE exists from v11, older producers get
+ * INVALID_TXN_STATE; a transaction being completed (CONCURRENT_TRANSACTIONS, known to producers
+ * only from v12) is the retriable NOT_ENOUGH_REPLICAS; a fenced producer (PRODUCER_FENCED) gets
+ * INVALID_PRODUCER_EPOCH at every version, the answer producers expect from Produce: librdkafka
+ * takes PRODUCER_FENCED there as abortable, and would abort and carry on beside the producer that
+ * replaced it, where INVALID_PRODUCER_EPOCH makes it raise its fatal "fenced" error.
  */
 function verificationErrorForVersion(code: number, version: number): number {
+  if (code === ErrorCode.PRODUCER_FENCED) return ErrorCode.INVALID_PRODUCER_EPOCH;
   if (code === ErrorCode.TRANSACTION_ABORTABLE && version < 11) return ErrorCode.INVALID_TXN_STATE;
   if (code === ErrorCode.CONCURRENT_TRANSACTIONS) return ErrorCode.NOT_ENOUGH_REPLICAS;
   return code;

@@ -4,7 +4,9 @@
 // What closes the connection, as in Kafka: a size prefix outside 0..socket.request.max.bytes, a
 // header or body that does not decode, an unknown API key, an unsupported version of any API
 // but ApiVersions (which gets a v0 answer with UNSUPPORTED_VERSION and the versions we serve),
-// and a handler that throws. None of these reaches the rest of the broker.
+// and a handler that throws. None of these reaches the rest of the broker. Closes caused by what
+// the client sent (all of these but a handler's failure, logged as an error) and a refused acks=0
+// produce are logged once at info, rate limited per client host (closed-connection-log.ts).
 //
 // Backpressure: a request is dispatched only while fewer than maxInFlight are unanswered and the
 // socket has no unsent bytes past its high-water mark; other frames wait in a backlog and reading
@@ -20,6 +22,7 @@ import { fitToVersion, type MessageCodec } from '../../protocol/message.js';
 import { Reader } from '../../protocol/primitives/reader.js';
 import { EncodeError } from '../../protocol/primitives/writer.js';
 import { type ApiRegistry, CloseConnection, NO_RESPONSE, type RequestContext } from '../api-handler.js';
+import type { ClosedConnection, ClosedConnectionLog } from './closed-connection-log.js';
 import { FrameSplitter } from './frame-splitter.js';
 
 const UNSUPPORTED_VERSION = 35;
@@ -28,6 +31,8 @@ export interface ConnectionOptions {
   maxRequestBytes: number;
   maxInFlight: number;
   idleTimeoutMs: number;
+  /** The closed-connection log's rate limit: one line per client host per this many ms. */
+  closedConnectionLogIntervalMs?: number;
 }
 
 interface Slot {
@@ -55,6 +60,7 @@ export class Connection<Services> {
     private readonly options: ConnectionOptions,
     private readonly log: Logger,
     private readonly onClose: (c: Connection<Services>) => void,
+    private readonly closedLog?: ClosedConnectionLog,
   ) {
     this.splitter = new FrameSplitter(options.maxRequestBytes);
     this.address = `${socket.remoteAddress}:${socket.remotePort}`;
@@ -75,11 +81,29 @@ export class Connection<Services> {
     this.onClose(this);
   }
 
+  /**
+   * Closes the connection because of what the client sent, saying so in the closed-connection log
+   * (with what the request header told, when it decoded).
+   */
+  private closeForClient(
+    reason: string,
+    request?: Pick<ClosedConnection, 'clientId' | 'apiKey' | 'apiVersion'>,
+  ): void {
+    if (this.closed) return;
+    this.closedLog?.record({
+      host: this.socket.remoteAddress ?? 'unknown',
+      client: this.address,
+      reason,
+      ...request,
+    });
+    this.close(reason);
+  }
+
   private onData(chunk: Buffer): void {
     try {
       for (const frame of this.splitter.push(chunk)) this.backlog.push(frame);
     } catch (err) {
-      this.close((err as Error).message);
+      this.closeForClient((err as Error).message);
       return;
     }
     this.dispatchBacklog();
@@ -114,20 +138,29 @@ export class Connection<Services> {
     try {
       parsed = decodeRequestHeader(frame);
     } catch (err) {
-      this.close(`bad request header: ${(err as Error).message}`);
+      // The api key and version are the frame's first four bytes, even when the rest is garbage.
+      this.closeForClient(
+        `bad request header: ${(err as Error).message}`,
+        frame.length >= 4 ? { apiKey: frame.readInt16BE(0), apiVersion: frame.readInt16BE(2) } : undefined,
+      );
       return;
     }
     const { header } = parsed;
     const apiKey = header.requestApiKey;
     const version = header.requestApiVersion;
+    const about = { clientId: header.clientId, apiKey, apiVersion: version };
     const served = this.registry.versionRange(apiKey);
     if (!served) {
-      this.close(`unknown api key ${apiKey}`);
+      this.closeForClient(`unknown api key ${apiKey}`, about);
       return;
     }
     if (version < served.minVersion || version > served.maxVersion) {
       if (apiKey === ApiKey.ApiVersions) this.answerUnsupportedApiVersions(header.correlationId);
-      else this.close(`unsupported version ${version} of api key ${apiKey}`);
+      else
+        this.closeForClient(
+          `unsupported version ${version} (this broker serves ${served.minVersion} to ${served.maxVersion})`,
+          about,
+        );
       return;
     }
     const handler = this.registry.get(apiKey);
@@ -141,7 +174,7 @@ export class Connection<Services> {
       // ignored (@platformatic/kafka sends one extra byte in Metadata v11, for example).
       request = handler.request.read(new Reader(parsed.body), version);
     } catch (err) {
-      this.close(`bad ${handler.request.name} v${version}: ${(err as Error).message}`);
+      this.closeForClient(`undecodable request: ${(err as Error).message}`, about);
       return;
     }
     const ctx: RequestContext = {
@@ -155,7 +188,7 @@ export class Connection<Services> {
     this.pending.push(slot);
     const fail = (err: unknown) => {
       if (err instanceof CloseConnection) {
-        this.close(err.message);
+        this.closeForClient(err.message, about);
         return;
       }
       this.log.error({ err, api: handler.request.name, version, client: this.address }, 'request failed');

@@ -4,6 +4,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ApiRegistry } from '../api-handler.js';
+import { ClosedConnectionLog } from './closed-connection-log.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 
 export class SocketServer<Services> {
@@ -12,13 +13,17 @@ export class SocketServer<Services> {
   private nextId = 1;
   /** Sockets accepted before open(): held paused, since the broker is still starting. */
   private held: Socket[] | null = [];
+  /** Connections closed for what their client sent, logged at info, rate limited per host. */
+  private readonly closedLog: ClosedConnectionLog;
 
   constructor(
     private readonly registry: ApiRegistry<Services>,
     private readonly services: Services,
     private readonly options: ConnectionOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.closedLog = new ClosedConnectionLog(log, options.closedConnectionLogIntervalMs);
+  }
 
   /** Listens on host:port (port 0 picks a free one); resolves to the bound port. */
   listen(host: string, port: number): Promise<number> {
@@ -55,6 +60,7 @@ export class SocketServer<Services> {
       this.options,
       this.log,
       (closed) => this.connections.delete(closed),
+      this.closedLog,
     );
     this.connections.add(c);
     socket.resume();
