@@ -33,6 +33,8 @@ export interface GlobalOptions {
   brokers: string;
   json?: boolean;
   requestTimeout: number;
+  /** How long to keep trying while no broker answers (socket.connection.setup.timeout.ms). */
+  connectTimeout: number;
 }
 
 /** What a command group is built with: the streams, and whether stdout is a terminal. */
@@ -78,7 +80,7 @@ export function clientOptions(g: GlobalOptions) {
     brokers: g.brokers,
     clientId: 'samsa-cli',
     requestTimeoutMs: g.requestTimeout,
-    connectTimeoutMs: Math.min(g.requestTimeout, 10_000),
+    connectTimeoutMs: Math.min(g.requestTimeout, g.connectTimeout ?? 5_000),
   };
 }
 
@@ -94,10 +96,14 @@ export async function withAdmin<T>(g: GlobalOptions, fn: (admin: Admin) => Promi
 /** Turns a client error into one line that says what went wrong and what to do. */
 export function describeError(
   err: unknown,
-  g: { brokers?: string },
+  g: { brokers?: string; connectTimeout?: number },
   context: { topic?: string; group?: string; command?: string } = {},
 ): string {
   if (err instanceof UsageError || err instanceof InvalidArgumentError) return err.message;
+  if (client !== undefined && err instanceof client.BrokersUnreachableError) {
+    const why = err.cause instanceof Error ? err.cause.message : err.message;
+    return `cannot reach the cluster at ${g.brokers}: no broker answered within ${g.connectTimeout ?? 5000} ms (${why}); is a broker running? set -b/--brokers or SAMSA_BROKERS`;
+  }
   if (
     client !== undefined &&
     (err instanceof client.KafkaConnectionError ||

@@ -39,7 +39,8 @@ import {
 import { KafkaConnectionError, KafkaError } from './errors.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, listOffsets } from './list-offsets.js';
 
-export type AdminOptions = ClusterOptions;
+/** The cluster options (allowAutoTopicCreation is always false for the admin client). */
+export type AdminOptions = Omit<ClusterOptions, 'allowAutoTopicCreation'>;
 
 export interface NewTopic {
   name: string;
@@ -157,7 +158,12 @@ export class Admin {
   readonly cluster: Cluster;
 
   constructor(options: AdminOptions) {
-    this.cluster = new Cluster({ ...options, clientId: options.clientId ?? 'samsa-admin' });
+    // Kafka's Admin never creates a topic by asking about it: its Metadata requests say so.
+    this.cluster = new Cluster({
+      ...options,
+      clientId: options.clientId ?? 'samsa-admin',
+      allowAutoTopicCreation: false,
+    });
   }
 
   /**
