@@ -139,15 +139,15 @@ export function buildProgram(io: CliIO): Command {
 /** Runs one command line (argv without node and script); resolves to the exit code. */
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const program = buildProgram(io);
-  let context: { topic?: string; group?: string; command?: string } = {};
+  let context: { topic?: string; group?: string; command?: string; path?: string } = {};
   let running: Command = program;
   program.hook('preAction', (_root, action) => {
     running = action;
     const arg = action.args[0];
-    const path = [];
-    for (let c: Command | null = action; c; c = c.parent) path.unshift(c.name());
-    if (path.includes('group')) context = { group: arg, topic: action.opts().topic, command: action.name() };
-    else context = { topic: arg ?? action.opts().topic, command: action.name() };
+    const path = commandPath(action);
+    if (path.startsWith('samsa group '))
+      context = { group: arg, topic: action.opts().topic, command: action.name(), path };
+    else context = { topic: arg ?? action.opts().topic, command: action.name(), path };
   });
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -84,6 +84,7 @@ export async function perfProduce(
   const acks = o.acks === 'all' ? -1 : (Number(o.acks) as 0 | 1 | -1);
   const producer = new client.Producer({
     ...clientOpts,
+    allowAutoTopicCreation: false,
     acks,
     compression: o.compression,
     lingerMs: o.lingerMs,
@@ -244,6 +245,7 @@ export async function perfConsume(
 ): Promise<ConsumeSummary> {
   const consumer = new client.Consumer({
     ...clientOpts,
+    allowAutoTopicCreation: false,
     groupId: o.group,
     autoOffsetReset: 'earliest',
     enableAutoCommit: o.group !== undefined,
@@ -352,6 +354,39 @@ export async function perfConsume(
 }
 
 /** Registers `perf produce` and `perf consume` under `program`. */
+/**
+ * The perf tools never create a topic by using it (the admin and their clients ask Metadata not
+ * to): a missing topic fails with one line, unless --create asks for it, with --partitions.
+ */
+async function ensureTopic(
+  client: typeof Client,
+  clientOpts: Client.ClusterOptions,
+  topic: string,
+  create: { create?: boolean; partitions?: number },
+): Promise<void> {
+  const admin = new client.Admin(clientOpts);
+  try {
+    try {
+      await admin.describeTopics([topic]);
+      return;
+    } catch (err) {
+      if (!(err instanceof client.KafkaError) || err.name !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+    }
+    if (!create.create)
+      throw new Error(
+        `topic '${topic}' does not exist; add --create (and --partitions N) to create it, or see \`samsa topic create\``,
+      );
+    try {
+      await admin.createTopics([{ name: topic, numPartitions: create.partitions }]);
+    } catch (err) {
+      // Created meanwhile by someone else: what was asked for exists.
+      if (!(err instanceof client.KafkaError) || err.name !== 'TOPIC_ALREADY_EXISTS') throw err;
+    }
+  } finally {
+    await admin.close();
+  }
+}
+
 export function addPerfCommands(
   program: Command,
   deps: {
@@ -398,10 +433,23 @@ export function addPerfCommands(
         .default(5000)
         .argParser(intArg('--reporting-interval', 1)),
     )
-    .action(async (o: Omit<PerfProduceOptions, 'topic'> & { topic: string }, cmd: Command) => {
-      const { opts, json } = deps.clientOptions(cmd);
-      await perfProduce(await deps.loadClient(), opts, o, io, json);
-    });
+    .option('--create', 'create the topic if it does not exist (else a missing topic is an error)')
+    .option(
+      '-p, --partitions <n>',
+      'with --create: its partition count (broker default if absent)',
+      intArg('--partitions', 1),
+    )
+    .action(
+      async (
+        o: Omit<PerfProduceOptions, 'topic'> & { topic: string; create?: boolean; partitions?: number },
+        cmd: Command,
+      ) => {
+        const { opts, json } = deps.clientOptions(cmd);
+        const client = await deps.loadClient();
+        await ensureTopic(client, opts, o.topic, o);
+        await perfProduce(client, opts, o, io, json);
+      },
+    );
 
   perf
     .command('consume')
@@ -414,8 +462,16 @@ export function addPerfCommands(
         .default(10_000)
         .argParser(intArg('--timeout', 1)),
     )
-    .action(async (o: PerfConsumeOptions, cmd: Command) => {
+    .option('--create', 'create the topic if it does not exist (else a missing topic is an error)')
+    .option(
+      '-p, --partitions <n>',
+      'with --create: its partition count (broker default if absent)',
+      intArg('--partitions', 1),
+    )
+    .action(async (o: PerfConsumeOptions & { create?: boolean; partitions?: number }, cmd: Command) => {
       const { opts, json } = deps.clientOptions(cmd);
-      await perfConsume(await deps.loadClient(), opts, o, io, json, colour);
+      const client = await deps.loadClient();
+      await ensureTopic(client, opts, o.topic, o);
+      await perfConsume(client, opts, o, io, json, colour);
     });
 }

@@ -693,11 +693,14 @@ export class Admin {
     });
   }
 
-  /** Offsets per partition for a spec (earliest, latest, a timestamp). */
+  /**
+   * Offsets per partition for a spec (earliest, latest, a timestamp). With read_committed, latest
+   * is the last stable offset (LSO) instead of the high watermark, as Kafka's ListOffsets.
+   */
   async listOffsets(
     tps: TopicPartition[],
     spec: 'earliest' | 'latest' | { timestamp: number | bigint },
-    options: { signal?: AbortSignal } = {},
+    options: { isolationLevel?: 'read_uncommitted' | 'read_committed'; signal?: AbortSignal } = {},
   ) {
     const ts =
       spec === 'earliest'
@@ -708,7 +711,7 @@ export class Admin {
     return listOffsets(
       this.cluster,
       tps.map((tp) => ({ ...tp, timestamp: ts })),
-      { signal: options.signal },
+      { signal: options.signal, isolationLevel: options.isolationLevel === 'read_committed' ? 1 : 0 },
     );
   }
 
