@@ -330,7 +330,7 @@ function nameFilter(filter: string | undefined): (name: string) => boolean {
   } catch {
     // not a regular expression: a plain substring
   }
-  return (name) => name.includes(filter) || (re !== null && re.test(name));
+  return (name) => name.includes(filter) || re?.test(name) === true;
 }
 
 interface PartitionOffsets {
