@@ -225,6 +225,15 @@ export class Admin {
     }
   }
 
+  /**
+   * Fails with UNKNOWN_TOPIC_OR_PARTITION (details per topic) if any topic does not exist, as
+   * Kafka's Admin does, instead of waiting for it to appear until the request timeout (the
+   * producer's and consumer's waitForTopics, which suits topics being created).
+   */
+  private async requireTopics(names: string[], signal?: AbortSignal): Promise<void> {
+    if (names.length > 0) await this.describeTopics(names, { signal });
+  }
+
   // ---- topics ----
 
   async createTopics(
@@ -591,6 +600,7 @@ export class Admin {
     to: OffsetSpec,
     options: { partitions?: number[]; signal?: AbortSignal } = {},
   ): Promise<GroupOffset[]> {
+    await this.requireTopics([topic], options.signal);
     const [meta] = await this.cluster.waitForTopics([topic], this.cluster.requestTimeoutMs, options.signal);
     const partitions = options.partitions ?? meta.partitions.map((p) => p.partition);
     const offsets = await this.resolveOffsets(
@@ -702,6 +712,7 @@ export class Admin {
     spec: 'earliest' | 'latest' | { timestamp: number | bigint },
     options: { isolationLevel?: 'read_uncommitted' | 'read_committed'; signal?: AbortSignal } = {},
   ) {
+    await this.requireTopics([...new Set(tps.map((tp) => tp.topic))], options.signal);
     const ts =
       spec === 'earliest'
         ? EARLIEST_TIMESTAMP
@@ -722,6 +733,7 @@ export class Admin {
     offsets: (TopicPartition & { offset: bigint | number })[],
     options: { signal?: AbortSignal } = {},
   ): Promise<Map<string, bigint>> {
+    await this.requireTopics([...new Set(offsets.map((o) => o.topic))], options.signal);
     await this.cluster.waitForTopics(
       [...new Set(offsets.map((o) => o.topic))],
       this.cluster.requestTimeoutMs,
