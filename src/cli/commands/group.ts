@@ -180,83 +180,13 @@ export function addGroupCommands(program: Command, ctx: CliContext): void {
         throw new UsageError('say which partitions: --topic T (or T:0,1; repeatable) or --all-topics');
       const selection = o.topic.map(parseTopicSelection);
       const plan = await withAdmin(g, async (admin) => {
-        const [desc] = await admin.describeGroups([groupId]);
-        // As Kafka: offsets are only reset while no consumer could overwrite them.
-        if (desc.state !== 'Empty' && desc.state !== 'Dead')
-          throw new Error(
-            `offsets can only be reset while group '${groupId}' is inactive, but it is ${desc.state}; stop its consumers first`,
-          );
-        const committed = new Map(
-          (await admin.listConsumerGroupOffsets(groupId)).map((c) => [tpKey(c), c.offset]),
+        const plan = await planReset(admin, groupId, o.allTopics ? null : selection, scenario, (line) =>
+          ctx.io.stderr.write(`warning: ${line}\n`),
         );
-        const tps = o.allTopics
-          ? [...committed.keys()].map((k) => {
-              const [topic, p] = k.split('\u0000');
-              return { topic, partition: Number(p) };
-            })
-          : await selectedPartitions(admin, selection);
-        if (tps.length === 0) return [];
-        const [starts, ends] = await Promise.all([
-          admin.listOffsets(tps, 'earliest'),
-          admin.listOffsets(tps, 'latest'),
-        ]);
-        let byTime: Map<string, { offset: bigint }> | null = null;
-        if (scenario.kind === 'time') byTime = await admin.listOffsets(tps, { timestamp: scenario.at() });
-        return tps.sort(sortTp).map((tp) => {
-          const k = tpKey(tp);
-          const start = starts.get(k)?.offset ?? 0n;
-          const end = ends.get(k)?.offset ?? 0n;
-          const current = committed.get(k) ?? null;
-          let want: bigint;
-          switch (scenario.kind) {
-            case 'earliest':
-              want = start;
-              break;
-            case 'latest':
-              want = end;
-              break;
-            case 'current':
-              want = current ?? end;
-              break;
-            case 'offset':
-              want = scenario.offset;
-              break;
-            case 'shift':
-              if (current === null)
-                throw new Error(
-                  `cannot shift the offset of ${tp.topic}-${tp.partition}: group '${groupId}' has no committed offset there`,
-                );
-              want = current + scenario.by;
-              break;
-            case 'time': {
-              // No record at or after the time: the log's end, as Kafka.
-              const at = byTime?.get(k)?.offset ?? -1n;
-              want = at >= 0n ? at : end;
-              break;
-            }
-          }
-          // Kafka's checkOffsetsRange: an offset outside the log is moved to its nearer end.
-          let offset = want;
-          if (want > end) {
-            ctx.io.stderr.write(
-              `warning: new offset ${want} is past the end of ${tp.topic}-${tp.partition}; it will be ${end}\n`,
-            );
-            offset = end;
-          } else if (want < start) {
-            ctx.io.stderr.write(
-              `warning: new offset ${want} is before the start of ${tp.topic}-${tp.partition}; it will be ${start}\n`,
-            );
-            offset = start;
-          }
-          return { ...tp, current, offset };
-        });
-      }).then(async (plan) => {
         if (o.execute && plan.length > 0)
-          await withAdmin(g, (admin) =>
-            admin.alterConsumerGroupOffsets(
-              groupId,
-              plan.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })),
-            ),
+          await admin.alterConsumerGroupOffsets(
+            groupId,
+            plan.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })),
           );
         return plan;
       });
@@ -330,6 +260,85 @@ export function addGroupCommands(program: Command, ctx: CliContext): void {
       const failed = result.filter((r) => r.error !== null);
       if (failed.length > 0) throw failed[0].error;
     });
+}
+
+/**
+ * kafka-consumer-groups' reset plan: each partition's committed offset and the new one. The group
+ * must be inactive (Kafka refuses otherwise, dry run included); `selection` null means every
+ * partition the group has committed (--all-topics). An offset outside the log is moved to its
+ * nearer end (Kafka's checkOffsetsRange), with a warning.
+ */
+async function planReset(
+  admin: Admin,
+  groupId: string,
+  selection: { topic: string; partitions: number[] | null }[] | null,
+  scenario: Scenario,
+  warn: (line: string) => void,
+): Promise<(TopicPartition & { current: bigint | null; offset: bigint })[]> {
+  const [desc] = await admin.describeGroups([groupId]);
+  // As Kafka: offsets are only reset while no consumer could overwrite them.
+  if (desc.state !== 'Empty' && desc.state !== 'Dead')
+    throw new Error(
+      `offsets can only be reset while group '${groupId}' is inactive, but it is ${desc.state}; stop its consumers first`,
+    );
+  const committed = new Map((await admin.listConsumerGroupOffsets(groupId)).map((c) => [tpKey(c), c.offset]));
+  const tps = !selection
+    ? [...committed.keys()].map((k) => {
+        const [topic, p] = k.split('\u0000');
+        return { topic, partition: Number(p) };
+      })
+    : await selectedPartitions(admin, selection);
+  if (tps.length === 0) return [];
+  const [starts, ends] = await Promise.all([
+    admin.listOffsets(tps, 'earliest'),
+    admin.listOffsets(tps, 'latest'),
+  ]);
+  let byTime: Map<string, { offset: bigint }> | null = null;
+  if (scenario.kind === 'time') byTime = await admin.listOffsets(tps, { timestamp: scenario.at() });
+  return tps.sort(sortTp).map((tp) => {
+    const k = tpKey(tp);
+    const start = starts.get(k)?.offset ?? 0n;
+    const end = ends.get(k)?.offset ?? 0n;
+    const current = committed.get(k) ?? null;
+    let want: bigint;
+    switch (scenario.kind) {
+      case 'earliest':
+        want = start;
+        break;
+      case 'latest':
+        want = end;
+        break;
+      case 'current':
+        want = current ?? end;
+        break;
+      case 'offset':
+        want = scenario.offset;
+        break;
+      case 'shift':
+        if (current === null)
+          throw new Error(
+            `cannot shift the offset of ${tp.topic}-${tp.partition}: group '${groupId}' has no committed offset there`,
+          );
+        want = current + scenario.by;
+        break;
+      case 'time': {
+        // No record at or after the time: the log's end, as Kafka.
+        const at = byTime?.get(k)?.offset ?? -1n;
+        want = at >= 0n ? at : end;
+        break;
+      }
+    }
+    // Kafka's checkOffsetsRange: an offset outside the log is moved to its nearer end.
+    let offset = want;
+    if (want > end) {
+      warn(`new offset ${want} is past the end of ${tp.topic}-${tp.partition}; it will be ${end}`);
+      offset = end;
+    } else if (want < start) {
+      warn(`new offset ${want} is before the start of ${tp.topic}-${tp.partition}; it will be ${start}`);
+      offset = start;
+    }
+    return { ...tp, current, offset };
+  });
 }
 
 interface ResetOptions {
