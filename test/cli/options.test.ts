@@ -282,6 +282,8 @@ describe('fail fast on an unreachable bootstrap', () => {
       ['group', 'describe', 'g'],
       ['cluster', 'config', 'get'],
       ['perf', 'produce', '-t', 'x', '-n', '1', '-s', '1'],
+      ['consume', 'x', '-n', '1'],
+      ['group', 'reset-offsets', 'g', '-t', 'x', '--to-earliest'],
     ]) {
       const started = Date.now();
       const r = await samsa(
