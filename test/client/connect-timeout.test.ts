@@ -5,6 +5,7 @@
 // loosely (no timing claims on a shared machine).
 
 import { createServer } from 'node:net';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Broker, startBroker } from '../../src/broker/broker.js';
 import { Admin, BrokersUnreachableError, Consumer, Producer } from '../../src/client/index.js';
@@ -87,6 +88,16 @@ describe('an unreachable bootstrap fails after the connect timeout', () => {
         await consumer.close();
       }
     }, 60_000);
+
+    it(`Consumer with assigned partitions, ${what}`, async () => {
+      const consumer = new Consumer({ brokers: address(), connectTimeoutMs: 1000, requestTimeoutMs: LONG });
+      try {
+        consumer.assign([{ topic: 't', partition: 0 }]);
+        await failsFast(() => consumer.poll({ timeoutMs: LONG }));
+      } finally {
+        await consumer.close();
+      }
+    }, 60_000);
   }
 });
 
@@ -97,7 +108,7 @@ describe('a reachable cluster is not affected', () => {
   });
 
   it('connects as before', async () => {
-    broker = await startBroker({});
+    broker = await startBroker({ logger: pino({ level: 'silent' }) });
     const admin = new Admin({ brokers: `127.0.0.1:${broker.port}`, connectTimeoutMs: 1000 });
     try {
       expect(await admin.listTopics()).toEqual([]);
