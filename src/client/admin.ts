@@ -231,7 +231,21 @@ export class Admin {
    * producer's and consumer's waitForTopics, which suits topics being created).
    */
   private async requireTopics(names: string[], signal?: AbortSignal): Promise<void> {
-    if (names.length > 0) await this.describeTopics(names, { signal });
+    if (names.length === 0) return;
+    const md = await this.cluster.fetchMetadata(names, false, signal);
+    const failed: { topic: string; error: KafkaError }[] = [];
+    for (const name of names) {
+      const code = md.topics.find((t) => t.name === name)?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      // A leader being elected (LEADER_NOT_AVAILABLE...) is waited out by the caller.
+      if (
+        code === ErrorCode.NONE ||
+        (code !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && new KafkaError(code).retriable)
+      )
+        continue;
+      failed.push({ topic: name, error: new KafkaError(code) });
+    }
+    const err = detailError('Metadata', failed);
+    if (err) throw err;
   }
 
   // ---- topics ----

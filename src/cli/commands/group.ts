@@ -24,7 +24,7 @@ export function addGroupCommands(program: Command, ctx: CliContext): void {
   const { out, colour } = ctx;
   const group = program
     .command('group')
-    .description('list, describe, delete consumer groups and reset their offsets');
+    .description('list, describe and delete consumer groups; reset and delete their offsets');
 
   group
     .command('list')
