@@ -237,9 +237,7 @@ describe('samsa topic delete-records / trim-prefix', () => {
 
     const part = await samsa(['topic', 'delete-records', 'dx', '--offset', '1', '-p', '0,3']);
     expect(part.code).toBe(1);
-    expect(part.stderr).toBe(
-      "samsa: topic 'dx' has no partition 3 (it has 1 partition)\nsee 'samsa topic delete-records --help'\n",
-    );
+    expect(part.stderr).toBe("samsa: topic 'dx' has no partition 3 (it has 1 partition)\n");
 
     const both = await samsa(['topic', 'delete-records', 'dx', '--offset', '1', '--before', '5']);
     expect(both.code).toBe(1);

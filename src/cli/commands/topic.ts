@@ -278,7 +278,7 @@ export function addTopicCommands(program: Command, ctx: CliContext): void {
           const chosen = o.partitions ?? all;
           const missing = chosen.filter((p) => !all.includes(p));
           if (missing.length > 0)
-            throw new UsageError(
+            throw new Error(
               `topic '${name}' has no partition ${missing.join(', ')} (it has ${plural(all.length, 'partition')})`,
             );
           const tps = chosen.map((partition) => ({ topic: name, partition }));
