@@ -169,13 +169,13 @@ export async function withAdmin<T>(g: GlobalOptions, fn: (admin: Admin) => Promi
 /** Turns a client error into one line that says what went wrong and what to do. */
 export function describeError(
   err: unknown,
-  g: { brokers?: string; connectTimeout?: number },
+  g: { brokers?: string },
   context: { topic?: string; group?: string; command?: string; path?: string } = {},
 ): string {
   if (err instanceof UsageError || err instanceof InvalidArgumentError) return err.message;
   if (client !== undefined && err instanceof client.BrokersUnreachableError) {
     const why = err.cause instanceof Error ? err.cause.message : err.message;
-    return `cannot reach the cluster at ${g.brokers}: no broker answered within ${g.connectTimeout ?? 5000} ms (${why}); is a broker running? set -b/--brokers or SAMSA_BROKERS`;
+    return `cannot reach the cluster at ${g.brokers}: no broker answered within ${err.connectTimeoutMs} ms (${why}); is a broker running? set -b/--brokers or SAMSA_BROKERS`;
   }
   if (
     client !== undefined &&

@@ -239,6 +239,7 @@ export class Cluster {
     const list = this.bootstrap.map((b) => `${b.host}:${b.port}`).join(',');
     return new BrokersUnreachableError(
       `no broker reachable at ${list} within ${this.connectTimeoutMs} ms (last error: ${err.message})`,
+      this.connectTimeoutMs,
       { cause: err },
     );
   }

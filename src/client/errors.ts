@@ -41,7 +41,12 @@ export class KafkaConnectionError extends KafkaError {
  */
 export class BrokersUnreachableError extends KafkaError {
   override readonly retriable: boolean = false;
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(
+    message: string,
+    /** How long the client kept trying (its connectTimeoutMs). */
+    readonly connectTimeoutMs: number,
+    options?: ErrorOptions,
+  ) {
     super(ErrorCode.NETWORK_EXCEPTION, message, options);
   }
 }
