@@ -813,6 +813,9 @@ export class Admin {
     controllerId: number;
     brokers: { nodeId: number; host: string; port: number; rack: string | null }[];
   }> {
+    // Metadata first: it retries connection failures (up to the connect timeout while no broker
+    // ever answered), where a lone connection attempt would fail on the first refusal.
+    if (this.cluster.brokers().length === 0) await this.cluster.fetchMetadata([], false, options.signal);
     const conn = await this.cluster.connection(this.cluster.leastLoadedNode(), options.signal);
     if (conn.supports(DescribeClusterApi as Api<unknown, unknown>)) {
       const r = await conn.send(

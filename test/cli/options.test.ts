@@ -281,6 +281,7 @@ describe('fail fast on an unreachable bootstrap', () => {
       ['group', 'list'],
       ['group', 'describe', 'g'],
       ['cluster', 'config', 'get'],
+      ['cluster', 'info'],
       ['perf', 'produce', '-t', 'x', '-n', '1', '-s', '1'],
       ['consume', 'x', '-n', '1'],
       ['group', 'reset-offsets', 'g', '-t', 'x', '--to-earliest'],
