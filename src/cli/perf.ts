@@ -19,7 +19,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type * as Client from '../client/index.js';
 import type { CompressionName } from '../protocol/compression/types.js';
-import { type CliIO, table, toJson } from './output.js';
+import { type CliIO, plural, table, toJson } from './output.js';
 
 const MB = 1024 * 1024;
 const SEND_CHUNK = 1000;
@@ -208,7 +208,9 @@ export async function perfProduce(
     );
   if (failed > 0) {
     const why = firstError instanceof Error ? firstError.message : String(firstError);
-    throw new Error(`${failed} of ${o.numRecords} records were not delivered (first error: ${why})`);
+    throw new Error(
+      `${failed} of ${plural(o.numRecords, 'record')} ${failed === 1 ? 'was' : 'were'} not delivered (first error: ${why})`,
+    );
   }
   return summary;
 }
@@ -348,7 +350,7 @@ export async function perfConsume(
     );
   if (timedOut)
     throw new Error(
-      `only ${records} of ${o.numRecords} records within --timeout ${o.timeout} ms; is the topic that full?`,
+      `only ${records} of ${plural(o.numRecords, 'record')} within --timeout ${o.timeout} ms; is the topic that full?`,
     );
   return s;
 }
