@@ -27,6 +27,11 @@ export function toJson(value: unknown): string {
   });
 }
 
+/** "1 record", "2 records", "0 records": the count with the word in the right number. */
+export function plural(n: number | bigint, singular: string, pluralForm = `${singular}s`): string {
+  return `${n} ${n === 1 || n === 1n ? singular : pluralForm}`;
+}
+
 const BOLD = '\u001b[1m';
 const RESET = '\u001b[0m';
 

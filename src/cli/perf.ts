@@ -19,7 +19,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type * as Client from '../client/index.js';
 import type { CompressionName } from '../protocol/compression/types.js';
-import { type CliIO, table, toJson } from './output.js';
+import { type CliIO, plural, table, toJson } from './output.js';
 
 const MB = 1024 * 1024;
 const SEND_CHUNK = 1000;
@@ -84,6 +84,7 @@ export async function perfProduce(
   const acks = o.acks === 'all' ? -1 : (Number(o.acks) as 0 | 1 | -1);
   const producer = new client.Producer({
     ...clientOpts,
+    allowAutoTopicCreation: false,
     acks,
     compression: o.compression,
     lingerMs: o.lingerMs,
@@ -207,7 +208,9 @@ export async function perfProduce(
     );
   if (failed > 0) {
     const why = firstError instanceof Error ? firstError.message : String(firstError);
-    throw new Error(`${failed} of ${o.numRecords} records were not delivered (first error: ${why})`);
+    throw new Error(
+      `${failed} of ${plural(o.numRecords, 'record')} ${failed === 1 ? 'was' : 'were'} not delivered (first error: ${why})`,
+    );
   }
   return summary;
 }
@@ -244,6 +247,7 @@ export async function perfConsume(
 ): Promise<ConsumeSummary> {
   const consumer = new client.Consumer({
     ...clientOpts,
+    allowAutoTopicCreation: false,
     groupId: o.group,
     autoOffsetReset: 'earliest',
     enableAutoCommit: o.group !== undefined,
@@ -346,12 +350,45 @@ export async function perfConsume(
     );
   if (timedOut)
     throw new Error(
-      `only ${records} of ${o.numRecords} records within --timeout ${o.timeout} ms; is the topic that full?`,
+      `only ${records} of ${plural(o.numRecords, 'record')} within --timeout ${o.timeout} ms; is the topic that full?`,
     );
   return s;
 }
 
 /** Registers `perf produce` and `perf consume` under `program`. */
+/**
+ * The perf tools never create a topic by using it (the admin and their clients ask Metadata not
+ * to): a missing topic fails with one line, unless --create asks for it, with --partitions.
+ */
+async function ensureTopic(
+  client: typeof Client,
+  clientOpts: Client.ClusterOptions,
+  topic: string,
+  create: { create?: boolean; partitions?: number },
+): Promise<void> {
+  const admin = new client.Admin(clientOpts);
+  try {
+    try {
+      await admin.describeTopics([topic]);
+      return;
+    } catch (err) {
+      if (!(err instanceof client.KafkaError) || err.name !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+    }
+    if (!create.create)
+      throw new Error(
+        `topic '${topic}' does not exist; add --create (and --partitions N) to create it, or see \`samsa topic create\``,
+      );
+    try {
+      await admin.createTopics([{ name: topic, numPartitions: create.partitions }]);
+    } catch (err) {
+      // Created meanwhile by someone else: what was asked for exists.
+      if (!(err instanceof client.KafkaError) || err.name !== 'TOPIC_ALREADY_EXISTS') throw err;
+    }
+  } finally {
+    await admin.close();
+  }
+}
+
 export function addPerfCommands(
   program: Command,
   deps: {
@@ -398,10 +435,23 @@ export function addPerfCommands(
         .default(5000)
         .argParser(intArg('--reporting-interval', 1)),
     )
-    .action(async (o: Omit<PerfProduceOptions, 'topic'> & { topic: string }, cmd: Command) => {
-      const { opts, json } = deps.clientOptions(cmd);
-      await perfProduce(await deps.loadClient(), opts, o, io, json);
-    });
+    .option('--create', 'create the topic if it does not exist (else a missing topic is an error)')
+    .option(
+      '-p, --partitions <n>',
+      'with --create: its partition count (broker default if absent)',
+      intArg('--partitions', 1),
+    )
+    .action(
+      async (
+        o: Omit<PerfProduceOptions, 'topic'> & { topic: string; create?: boolean; partitions?: number },
+        cmd: Command,
+      ) => {
+        const { opts, json } = deps.clientOptions(cmd);
+        const client = await deps.loadClient();
+        await ensureTopic(client, opts, o.topic, o);
+        await perfProduce(client, opts, o, io, json);
+      },
+    );
 
   perf
     .command('consume')
@@ -414,8 +464,16 @@ export function addPerfCommands(
         .default(10_000)
         .argParser(intArg('--timeout', 1)),
     )
-    .action(async (o: PerfConsumeOptions, cmd: Command) => {
+    .option('--create', 'create the topic if it does not exist (else a missing topic is an error)')
+    .option(
+      '-p, --partitions <n>',
+      'with --create: its partition count (broker default if absent)',
+      intArg('--partitions', 1),
+    )
+    .action(async (o: PerfConsumeOptions & { create?: boolean; partitions?: number }, cmd: Command) => {
       const { opts, json } = deps.clientOptions(cmd);
-      await perfConsume(await deps.loadClient(), opts, o, io, json, colour);
+      const client = await deps.loadClient();
+      await ensureTopic(client, opts, o.topic, o);
+      await perfConsume(client, opts, o, io, json, colour);
     });
 }

@@ -33,6 +33,8 @@ export interface GlobalOptions {
   brokers: string;
   json?: boolean;
   requestTimeout: number;
+  /** How long to keep trying while no broker answers (socket.connection.setup.timeout.ms). */
+  connectTimeout: number;
 }
 
 /** What a command group is built with: the streams, and whether stdout is a terminal. */
@@ -63,6 +65,79 @@ export function intArg(name: string, min = 0) {
   };
 }
 
+/**
+ * A point in time as kafka-consumer-groups' --to-datetime takes it: 'YYYY-MM-DDTHH:mm:SS.sss',
+ * optionally with a zone ('Z', '+01:00'); without one, the local time zone, as Kafka. Seconds and
+ * milliseconds may be left out. Returns ms since the epoch.
+ */
+export function parseDateTime(value: string): number {
+  const m =
+    /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(value);
+  if (!m)
+    throw new InvalidArgumentError(
+      `expected a date-time like 2026-01-31T13:45:00.000 (optionally with Z or +01:00), got "${value}"`,
+    );
+  const [, y, mo, d, h, mi, sec = '0', ms = '0', zone] = m;
+  const fields = [
+    Number(y),
+    Number(mo) - 1,
+    Number(d),
+    Number(h),
+    Number(mi),
+    Number(sec),
+    Number(ms.padEnd(3, '0')),
+  ] as const;
+  let t: number;
+  if (zone === undefined) t = new Date(...fields).getTime();
+  else {
+    t = Date.UTC(...fields);
+    if (zone !== 'Z') {
+      const sign = zone[0] === '-' ? -1 : 1;
+      const digits = zone.slice(1).replace(':', '');
+      t -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+    }
+  }
+  const check = new Date(Date.UTC(...fields));
+  if (
+    Number.isNaN(t) ||
+    check.getUTCMonth() !== fields[1] ||
+    check.getUTCDate() !== fields[2] ||
+    fields[3] > 23 ||
+    fields[4] > 59 ||
+    fields[5] > 59
+  )
+    throw new InvalidArgumentError(`not a valid date-time: "${value}"`);
+  return t;
+}
+
+/**
+ * An ISO-8601 duration as Java's Duration.parse (kafka-consumer-groups' --by-duration):
+ * 'PnDTnHnMn.nS', e.g. P1D, PT30M, P1DT2H, PT0.5S. Returns milliseconds.
+ */
+export function parseDuration(value: string): number {
+  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d{1,3})?)S)?)?$/i.exec(value);
+  if (!m || value.toUpperCase() === 'P' || /T$/i.test(value))
+    throw new InvalidArgumentError(
+      `expected an ISO-8601 duration like PT30M, P1D or P1DT2H30M, got "${value}"`,
+    );
+  const [, d = '0', h = '0', mi = '0', s = '0'] = m;
+  return Math.round(((Number(d) * 24 + Number(h)) * 60 + Number(mi)) * 60_000 + Number(s) * 1000);
+}
+
+/** A time given as ms since the epoch or as a date-time (see parseDateTime). */
+export function parseTime(value: string): number {
+  if (/^\d+$/.test(value)) return Number(value);
+  return parseDateTime(value);
+}
+
+/** "0,1,3": partition numbers. */
+export function parsePartitions(value: string, what = 'partition list'): number[] {
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.some((p) => !/^\d+$/.test(p)))
+    throw new InvalidArgumentError(`${what} must be partition numbers separated by commas, got "${value}"`);
+  return [...new Set(parts.map(Number))].sort((a, b) => a - b);
+}
+
 export function pairs(list: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const p of list) out[p.slice(0, p.indexOf('='))] = p.slice(p.indexOf('=') + 1);
@@ -78,7 +153,7 @@ export function clientOptions(g: GlobalOptions) {
     brokers: g.brokers,
     clientId: 'samsa-cli',
     requestTimeoutMs: g.requestTimeout,
-    connectTimeoutMs: Math.min(g.requestTimeout, 10_000),
+    connectTimeoutMs: Math.min(g.requestTimeout, g.connectTimeout ?? 5_000),
   };
 }
 
@@ -95,9 +170,13 @@ export async function withAdmin<T>(g: GlobalOptions, fn: (admin: Admin) => Promi
 export function describeError(
   err: unknown,
   g: { brokers?: string },
-  context: { topic?: string; group?: string; command?: string } = {},
+  context: { topic?: string; group?: string; command?: string; path?: string } = {},
 ): string {
   if (err instanceof UsageError || err instanceof InvalidArgumentError) return err.message;
+  if (client !== undefined && err instanceof client.BrokersUnreachableError) {
+    const why = err.cause instanceof Error ? err.cause.message : err.message;
+    return `cannot reach the cluster at ${g.brokers}: no broker answered within ${err.connectTimeoutMs} ms (${why}); is a broker running? set -b/--brokers or SAMSA_BROKERS`;
+  }
   if (
     client !== undefined &&
     (err instanceof client.KafkaConnectionError ||
@@ -124,15 +203,31 @@ export function describeError(
         return `invalid config: ${err.message}`;
       case 'GROUP_ID_NOT_FOUND':
         return `group '${grp}' does not exist; see \`samsa group list\``;
+      case 'GROUP_SUBSCRIBED_TO_TOPIC':
+        return `group '${grp}' still subscribes to that topic; its offsets there can be deleted once its consumers no longer subscribe to it`;
+      case 'OFFSET_OUT_OF_RANGE':
+        if (context.command === 'delete-records')
+          return `${firstDetail(err)}; records can be deleted only up to the high watermark (--offset end deletes them all)`;
+        return `${err.name}: ${err.message}`;
       case 'NON_EMPTY_GROUP':
       case 'UNKNOWN_MEMBER_ID':
         return `group '${grp}' has active members; stop its consumers first`;
       default:
+        if (context.path === 'samsa cluster config set')
+          return `cannot change broker configs (${err.name}): ${firstDetail(err)}`;
         return `${err.name}: ${err.message}`;
     }
   }
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** The message of a call's first failure (a partition's or resource's), else the error's own. */
+function firstDetail(err: Client.KafkaError): string {
+  const d = err.details?.[0];
+  if (!d) return err.message;
+  const where = d.partition !== undefined ? `${d.topic}-${d.partition}: ` : '';
+  return `${where}${d.error.message}`;
 }
 
 export async function readAll(input: CliIO['stdin']): Promise<string> {

@@ -39,7 +39,8 @@ import {
 import { KafkaConnectionError, KafkaError } from './errors.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, listOffsets } from './list-offsets.js';
 
-export type AdminOptions = ClusterOptions;
+/** The cluster options (allowAutoTopicCreation is always false for the admin client). */
+export type AdminOptions = Omit<ClusterOptions, 'allowAutoTopicCreation'>;
 
 export interface NewTopic {
   name: string;
@@ -157,7 +158,12 @@ export class Admin {
   readonly cluster: Cluster;
 
   constructor(options: AdminOptions) {
-    this.cluster = new Cluster({ ...options, clientId: options.clientId ?? 'samsa-admin' });
+    // Kafka's Admin never creates a topic by asking about it: its Metadata requests say so.
+    this.cluster = new Cluster({
+      ...options,
+      clientId: options.clientId ?? 'samsa-admin',
+      allowAutoTopicCreation: false,
+    });
   }
 
   /**
@@ -217,6 +223,29 @@ export class Admin {
       this.cluster.invalidateCoordinator(groupId, CoordinatorType.Group);
       await sleep(this.cluster.retryBackoffMs, signal);
     }
+  }
+
+  /**
+   * Fails with UNKNOWN_TOPIC_OR_PARTITION (details per topic) if any topic does not exist, as
+   * Kafka's Admin does, instead of waiting for it to appear until the request timeout (the
+   * producer's and consumer's waitForTopics, which suits topics being created).
+   */
+  private async requireTopics(names: string[], signal?: AbortSignal): Promise<void> {
+    if (names.length === 0) return;
+    const md = await this.cluster.fetchMetadata(names, false, signal);
+    const failed: { topic: string; error: KafkaError }[] = [];
+    for (const name of names) {
+      const code = md.topics.find((t) => t.name === name)?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      // A leader being elected (LEADER_NOT_AVAILABLE...) is waited out by the caller.
+      if (
+        code === ErrorCode.NONE ||
+        (code !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && new KafkaError(code).retriable)
+      )
+        continue;
+      failed.push({ topic: name, error: new KafkaError(code) });
+    }
+    const err = detailError('Metadata', failed);
+    if (err) throw err;
   }
 
   // ---- topics ----
@@ -585,6 +614,7 @@ export class Admin {
     to: OffsetSpec,
     options: { partitions?: number[]; signal?: AbortSignal } = {},
   ): Promise<GroupOffset[]> {
+    await this.requireTopics([topic], options.signal);
     const [meta] = await this.cluster.waitForTopics([topic], this.cluster.requestTimeoutMs, options.signal);
     const partitions = options.partitions ?? meta.partitions.map((p) => p.partition);
     const offsets = await this.resolveOffsets(
@@ -687,12 +717,16 @@ export class Admin {
     });
   }
 
-  /** Offsets per partition for a spec (earliest, latest, a timestamp). */
+  /**
+   * Offsets per partition for a spec (earliest, latest, a timestamp). With read_committed, latest
+   * is the last stable offset (LSO) instead of the high watermark, as Kafka's ListOffsets.
+   */
   async listOffsets(
     tps: TopicPartition[],
     spec: 'earliest' | 'latest' | { timestamp: number | bigint },
-    options: { signal?: AbortSignal } = {},
+    options: { isolationLevel?: 'read_uncommitted' | 'read_committed'; signal?: AbortSignal } = {},
   ) {
+    await this.requireTopics([...new Set(tps.map((tp) => tp.topic))], options.signal);
     const ts =
       spec === 'earliest'
         ? EARLIEST_TIMESTAMP
@@ -702,7 +736,7 @@ export class Admin {
     return listOffsets(
       this.cluster,
       tps.map((tp) => ({ ...tp, timestamp: ts })),
-      { signal: options.signal },
+      { signal: options.signal, isolationLevel: options.isolationLevel === 'read_committed' ? 1 : 0 },
     );
   }
 
@@ -713,6 +747,7 @@ export class Admin {
     offsets: (TopicPartition & { offset: bigint | number })[],
     options: { signal?: AbortSignal } = {},
   ): Promise<Map<string, bigint>> {
+    await this.requireTopics([...new Set(offsets.map((o) => o.topic))], options.signal);
     await this.cluster.waitForTopics(
       [...new Set(offsets.map((o) => o.topic))],
       this.cluster.requestTimeoutMs,
@@ -778,6 +813,9 @@ export class Admin {
     controllerId: number;
     brokers: { nodeId: number; host: string; port: number; rack: string | null }[];
   }> {
+    // Metadata first: it retries connection failures (up to the connect timeout while no broker
+    // ever answered), where a lone connection attempt would fail on the first refusal.
+    if (this.cluster.brokers().length === 0) await this.cluster.fetchMetadata([], false, options.signal);
     const conn = await this.cluster.connection(this.cluster.leastLoadedNode(), options.signal);
     if (conn.supports(DescribeClusterApi as Api<unknown, unknown>)) {
       const r = await conn.send(

@@ -12,7 +12,7 @@ import type { MetadataResponse } from '../protocol/generated/messages/MetadataRe
 import { ZERO_UUID } from '../protocol/message.js';
 import { type Api, FindCoordinatorApi, MetadataApi } from './apis.js';
 import { BrokerConnection, type RequestOptions } from './connection.js';
-import { abortReason, KafkaConnectionError, KafkaError } from './errors.js';
+import { abortReason, BrokersUnreachableError, KafkaConnectionError, KafkaError } from './errors.js';
 import { defaultLogger, type Logger } from './logger.js';
 
 export interface ClusterOptions {
@@ -21,7 +21,11 @@ export interface ClusterOptions {
   clientId?: string;
   /** request.timeout.ms (Kafka's default 30000). */
   requestTimeoutMs?: number;
-  /** socket.connection.setup.timeout.ms (Kafka's default 10000). */
+  /**
+   * socket.connection.setup.timeout.ms (Kafka's default 10000): how long one connection attempt
+   * may take, and how long the client keeps trying while no broker has ever answered (every
+   * bootstrap refusing, unknown or silent) before operations fail with BrokersUnreachableError.
+   */
   connectTimeoutMs?: number;
   /** reconnect.backoff.ms / reconnect.backoff.max.ms (Kafka: 50 / 1000). */
   reconnectBackoffMs?: number;
@@ -131,6 +135,10 @@ export class Cluster {
   clusterId: string | null = null;
   controllerId = -1;
   private closed = false;
+  /** Set once any connection (bootstrap or broker) has been opened: fail-fast applies before. */
+  private everConnected = false;
+  /** When the first failed connection attempt began, while none has ever succeeded. */
+  private unreachableSince: number | null = null;
   private readonly closeController = new AbortController();
 
   constructor(options: ClusterOptions) {
@@ -173,6 +181,7 @@ export class Cluster {
     let attempt: Promise<BrokerConnection> | undefined;
     attempt = (async () => {
       if (wait > 0) await sleep(wait, this.closeSignal);
+      const startedAt = Date.now();
       try {
         const conn = await BrokerConnection.connect({
           host: node.host,
@@ -185,6 +194,8 @@ export class Cluster {
           signal: this.closeSignal,
         });
         st.failures = 0;
+        this.everConnected = true;
+        this.unreachableSince = null;
         conn.onClose(() => {
           if (st.connection === attempt) st.connection = null;
         });
@@ -196,7 +207,7 @@ export class Cluster {
         st.failures++;
         st.nextAttemptAt = Date.now() + base * (0.8 + Math.random() * 0.4);
         if (st.connection === attempt) st.connection = null;
-        throw err;
+        throw this.unreachable(err, startedAt);
       }
     })();
     state.connection = attempt;
@@ -211,6 +222,26 @@ export class Cluster {
       ]);
     }
     return attempt;
+  }
+
+  /**
+   * A failed connection attempt's error, or BrokersUnreachableError once no broker has answered
+   * for connectTimeoutMs since the first failed attempt (and none ever did). Callers retry
+   * KafkaConnectionError until the request timeout; without this, a wrong bootstrap address would
+   * hang every operation for request.timeout.ms (or max.block.ms). Only before any success: a
+   * broker lost later is a transient failure that retries may outlast. The window is not reset,
+   * so that later operations on a cluster never reached fail after one more attempt.
+   */
+  private unreachable(err: unknown, startedAt: number): unknown {
+    if (this.everConnected || this.closed || !(err instanceof KafkaConnectionError)) return err;
+    this.unreachableSince ??= startedAt;
+    if (Date.now() - this.unreachableSince < this.connectTimeoutMs) return err;
+    const list = this.bootstrap.map((b) => `${b.host}:${b.port}`).join(',');
+    return new BrokersUnreachableError(
+      `no broker reachable at ${list} within ${this.connectTimeoutMs} ms (last error: ${err.message})`,
+      this.connectTimeoutMs,
+      { cause: err },
+    );
   }
 
   /** Sends to one broker. Connection failures reject with KafkaConnectionError (retriable). */
@@ -491,7 +522,10 @@ export class Cluster {
       }
       await sleep(Math.min(backoff, Math.max(0, deadline - Date.now())), signal);
       backoff = Math.min(backoff * 2, 1000);
-      await this.refreshMetadata(signal).catch(() => {});
+      await this.refreshMetadata(signal).catch((err) => {
+        // Other failures are retried until the deadline; an unreachable cluster is given up on.
+        if (err instanceof BrokersUnreachableError) throw err;
+      });
     }
   }
 

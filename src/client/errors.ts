@@ -33,6 +33,24 @@ export class KafkaConnectionError extends KafkaError {
   }
 }
 
+/**
+ * No bootstrap broker could be reached within the connect timeout (connection refused, unknown
+ * host, no answer), and none ever was: the client gives up on the operation instead of retrying
+ * until the request timeout, as kcat does. Not retriable: retrying callers stop at once. A later
+ * operation tries again (for the same time).
+ */
+export class BrokersUnreachableError extends KafkaError {
+  override readonly retriable: boolean = false;
+  constructor(
+    message: string,
+    /** How long the client kept trying (its connectTimeoutMs). */
+    readonly connectTimeoutMs: number,
+    options?: ErrorOptions,
+  ) {
+    super(ErrorCode.NETWORK_EXCEPTION, message, options);
+  }
+}
+
 /** No answer within request.timeout.ms (Kafka's REQUEST_TIMED_OUT; the client's TimeoutException). */
 export class KafkaTimeoutError extends KafkaError {
   constructor(message: string, options?: ErrorOptions) {

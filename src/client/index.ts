@@ -40,6 +40,7 @@ export {
 export type { CommittedOffset } from './consumer-coordinator.js';
 export type { TopicPartition } from './consumer-protocol.js';
 export {
+  BrokersUnreachableError,
   ClientClosedError,
   CommitFailedError,
   isRetriable,

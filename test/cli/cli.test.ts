@@ -76,10 +76,10 @@ describe('samsa topic', () => {
 
     const desc = await ok(['topic', 'describe', 't1']);
     expect(desc).toMatch(/^PARTITIONS: 3$/m);
-    expect(desc).toMatch(/^PARTITION\s+LEADER\s+REPLICAS\s+ISR$/m);
+    expect(desc).toMatch(/^PARTITION\s+LEADER\s+REPLICAS\s+ISR\s+LOG-START\s+HIGH-WATERMARK\s+LSO\s+SIZE$/m);
     expect(desc).toMatch(
       new RegExp(
-        `^2\\s+${broker.config.int('node.id')}\\s+${broker.config.int('node.id')}\\s+${broker.config.int('node.id')}$`,
+        `^2\\s+${broker.config.int('node.id')}\\s+${broker.config.int('node.id')}\\s+${broker.config.int('node.id')}\\s+0\\s+0\\s+0\\s+0$`,
         'm',
       ),
     );
@@ -95,7 +95,7 @@ describe('samsa topic', () => {
         '--delete',
         'retention.ms',
       ]),
-    ).toBe('altered 2 config(s) of topic t1\n');
+    ).toBe('altered 2 configs of topic t1\n');
     const json = JSON.parse(await ok(['--json', 'topic', 'describe', 't1']));
     expect(json.configs).toEqual({ 'cleanup.policy': 'compact' });
     expect(json.partitions).toHaveLength(3);
@@ -183,6 +183,7 @@ describe('samsa perf', () => {
       'produce',
       '-t',
       'perf2',
+      '--create',
       '-n',
       '3000',
       '-s',
@@ -235,7 +236,7 @@ describe('samsa perf', () => {
   });
 
   it('perf consume with a group commits its position; too few records within --timeout is exit 1', async () => {
-    await ok(['perf', 'produce', '-t', 'perf3', '-n', '400', '-s', '10']);
+    await ok(['perf', 'produce', '-t', 'perf3', '--create', '-n', '400', '-s', '10']);
     const s = JSON.parse(await ok(['--json', 'perf', 'consume', '-t', 'perf3', '-n', '400', '-g', 'perf-g']));
     expect(s).toMatchObject({ records: 400, bytes: 4000 });
     expect(typeof s.rebalanceTimeMs).toBe('number');
@@ -366,17 +367,18 @@ describe('samsa group', () => {
     expect(desc).toMatch(/^gt\s+0\s+3\s+3\s+0\s+-$/m);
     expect(desc).toMatch(/^gt\s+1\s+1\s+1\s+0\s+-$/m);
 
-    expect(await ok(['group', 'reset-offsets', 'g1', '--topic', 'gt', '--to-earliest'])).toMatch(
-      /^gt\s+0\s+0$/m,
+    // A dry run unless --execute (kafka-consumer-groups' default is to change nothing too).
+    expect(await ok(['group', 'reset-offsets', 'g1', '--topic', 'gt', '--to-earliest', '--execute'])).toMatch(
+      /^gt\s+0\s+3\s+0$/m,
     );
     desc = await ok(['group', 'describe', 'g1']);
     expect(desc).toMatch(/^gt\s+0\s+0\s+3\s+3\s+-$/m);
     const json = JSON.parse(
-      await ok(['--json', 'group', 'reset-offsets', 'g1', '--topic', 'gt', '--to-offset', '1']),
+      await ok(['--json', 'group', 'reset-offsets', 'g1', '--topic', 'gt', '--to-offset', '1', '--execute']),
     );
-    expect(json).toEqual([
-      { topic: 'gt', partition: 0, offset: 1 },
-      { topic: 'gt', partition: 1, offset: 1 },
+    expect(json.offsets).toEqual([
+      { topic: 'gt', partition: 0, current: 0, offset: 1 },
+      { topic: 'gt', partition: 1, current: 0, offset: 1 },
     ]);
     expect(await ok(['consume', 'gt', '-g', 'g1', '-n', '2', '--format', '%p:%v'])).toBe('0:b\n0:c\n');
 
