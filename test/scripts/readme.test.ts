@@ -13,7 +13,7 @@ const dir = join(ROOT, 'node_modules', '.cache', `samsa-readme-${process.pid}`);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The ```ts blocks of a Markdown text. */
-export function typeScriptBlocks(markdown: string): string[] {
+function typeScriptBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
 }
 
