@@ -12,6 +12,7 @@
 
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { Broker } from '../../broker/broker.js';
 import { BrokerConfig, parseProperties } from '../../broker/config.js';
 import {
   createLogger,
@@ -132,23 +133,27 @@ export function addStartCommand(program: Command, ctx: CliContext): void {
           level: opts.logLevel ?? envLogLevel() ?? 'info',
           format: opts.logFormat ?? defaultLogFormat(1),
         });
-        const { Broker } = await import('../../broker/broker.js');
-        const broker = await Broker.start({
-          config: new BrokerConfig(settings),
-          rawConfig: settings,
-          logger,
-        });
-        state.brokerRunning = true;
+        // The signal handlers go in before the start: a SIGTERM that arrives while the broker
+        // starts (a supervisor's stop, or a test that saw the "listening" line) would otherwise
+        // meet Node's default action and kill the process without a clean shutdown. One that
+        // arrives during the start stops the broker as soon as the start completes.
+        let broker: Broker | undefined;
+        let stopRequest: Record<string, string> | undefined;
         let stopping = false;
         const stop = async (fields: Record<string, string>) => {
-          if (stopping) return;
+          stopRequest ??= fields;
+          if (stopping || broker === undefined) return;
           stopping = true;
-          broker.log.info(fields, 'shutting down');
+          broker.log.info(stopRequest, 'shutting down');
           await broker.stop();
           process.exit(0);
         };
         process.on('SIGINT', () => void stop({ signal: 'SIGINT' }));
         process.on('SIGTERM', () => void stop({ signal: 'SIGTERM' }));
+        const { Broker } = await import('../../broker/broker.js');
+        broker = await Broker.start({ config: new BrokerConfig(settings), rawConfig: settings, logger });
+        state.brokerRunning = true;
+        if (stopRequest) void stop(stopRequest);
         if (opts.exitWithParent ?? startedByNpm(env)) watchParent((reason) => void stop({ reason }));
         if (opts.exitOnStdinClose) {
           const stdin = process.stdin;
