@@ -122,6 +122,8 @@ describe('npm pack', () => {
       ]),
     );
     expect(packedFiles.filter((f) => f.endsWith('.map'))).toEqual([]);
+    // The CLI runs from its bundle (dist/cli); its unbundled modules are not shipped.
+    expect(packedFiles.filter((f) => f.startsWith('dist/src/cli/'))).toEqual([]);
     expect(
       packedFiles.filter(
         (f) => /^(src|test|scripts|bench)\//.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')),
@@ -238,6 +240,10 @@ describe('the installed tarball', () => {
         if (m) resolve(Number(m[1]));
       });
       void exited.then(() => reject(new Error(`npx exited before the broker listened:\n${out}`)));
+      setTimeout(
+        () => reject(new Error(`no listening line from npx samsa start in 60 s:\n${out}`)),
+        60_000,
+      ).unref();
     });
     expect(brokerPid).not.toBe(child.pid);
     child.kill('SIGTERM');
@@ -250,6 +256,13 @@ describe('the installed tarball', () => {
         return true;
       }
     };
-    await until(gone, `broker ${brokerPid} to exit`);
-  });
+    await until(gone, `broker ${brokerPid} to exit`, 60_000).catch((err: Error) => {
+      let status = 'gone';
+      try {
+        status = readFileSync(`/proc/${brokerPid}/status`, 'utf8').split('\n').slice(0, 8).join('; ');
+      } catch {}
+      process.kill(brokerPid, 'SIGKILL');
+      throw new Error(`${err.message} (${status}):\n${out}`);
+    });
+  }, 180_000);
 });
