@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Admin } from '../../src/client/index.js';
+import { Admin, ConfigResourceType } from '../../src/client/index.js';
 import { buildBroker, removeBrokerBuild } from '../helpers/broker-process.js';
 import { until } from '../helpers/tools.js';
 
@@ -155,11 +155,18 @@ describe('samsa start: logs', () => {
     expect(s.lines.some((l) => / INFO {2}shutting down signal=SIGTERM/.test(l))).toBe(true);
   });
 
-  it('JSON when stdout is not a terminal; SAMSA_LOG_LEVEL=trace gives a line per request', async () => {
+  it('JSON when stdout is not a terminal; SAMSA_LOG_LEVEL=trace gives a line per request; the rebalance delay stays 3000', async () => {
     const s = launch(process.execPath, [main, ...startArgs('json')], { SAMSA_LOG_LEVEL: 'trace' });
     const b = await listening(s);
     const admin = new Admin({ brokers: `127.0.0.1:${b.port}`, clientId: 'trace-test' });
     await admin.listTopics();
+    // Unlike startBroker(), samsa start keeps Kafka's group.initial.rebalance.delay.ms.
+    const configs = await admin.describeConfigs([
+      { type: ConfigResourceType.Broker, name: '1', names: ['group.initial.rebalance.delay.ms'] },
+    ]);
+    expect(
+      [...configs.values()].flat().find((c) => c.name === 'group.initial.rebalance.delay.ms')?.value,
+    ).toBe('3000');
     await admin.close();
     await until(() => s.lines.some((l) => l.includes('"msg":"request"')), 'a trace line');
     const trace = JSON.parse(s.lines.find((l) => l.includes('"msg":"request"'))!) as Record<string, unknown>;
