@@ -3,7 +3,7 @@
 // broker stops when npm is killed with SIGTERM or SIGKILL, and releases its port; a node parent
 // with --exit-with-parent, and --exit-on-stdin-close, likewise.
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,8 @@ import { buildBroker, removeBrokerBuild } from '../helpers/broker-process.js';
 import { until } from '../helpers/tools.js';
 
 let main: string;
+/** script(1) (util-linux), which runs a command on a pseudo-terminal. */
+const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
 let work: string;
 const children: ChildProcess[] = [];
 const brokerPids: number[] = [];
@@ -154,6 +156,29 @@ describe('samsa start: logs', () => {
     expect((await s.exited).code).toBe(0);
     expect(s.lines.some((l) => / INFO {2}shutting down signal=SIGTERM/.test(l))).toBe(true);
   });
+
+  it.skipIf(!hasScript)(
+    'pretty by default on a terminal (a pty from script(1)), coloured unless NO_COLOR',
+    async () => {
+      for (const noColor of [false, true]) {
+        const command = [process.execPath, main, ...startArgs(`tty-${noColor}`)]
+          .map((a) => `'${a}'`)
+          .join(' ');
+        const s = launch('script', ['-qfec', command, '/dev/null'], noColor ? { NO_COLOR: '1' } : {});
+        await until(
+          () => s.lines.some((l) => l.includes('Samsa broker listening on')) || s.child.exitCode !== null,
+          `the listening line on a terminal:\n${s.lines.join('\n')}`,
+        );
+        const line = s.lines.find((l) => l.includes('Samsa broker listening on'))!;
+        expect(line.startsWith('{')).toBe(false);
+        if (noColor)
+          expect(line).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} INFO {2}Samsa broker listening/);
+        else expect(line).toContain('\x1b[32mINFO');
+        s.child.kill('SIGTERM'); // script(1) ends its session, and the broker with it
+        await s.exited;
+      }
+    },
+  );
 
   it('JSON when stdout is not a terminal; SAMSA_LOG_LEVEL=trace gives a line per request; the rebalance delay stays 3000', async () => {
     const s = launch(process.execPath, [main, ...startArgs('json')], { SAMSA_LOG_LEVEL: 'trace' });
