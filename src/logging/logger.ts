@@ -13,15 +13,10 @@
 // and loads with this module; it adds nothing to a JSON start.
 
 import { type DestinationStream, pino } from 'pino';
+import { isLogLevel, LOG_LEVELS, type LogLevel } from './levels.js';
 import { formatEntry } from './pretty.js';
 
-/** Log levels, most severe first; `silent` logs nothing. */
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-export function isLogLevel(s: string): s is LogLevel {
-  return (LOG_LEVELS as readonly string[]).includes(s);
-}
+export { envLogLevel, isLogLevel, LOG_LEVELS, type LogLevel } from './levels.js';
 
 /** One logging method: fields and a message, or a message alone. */
 export interface LogFn {
@@ -90,10 +85,4 @@ export function resolveLogger(given: Logger | LogLevel | undefined, fallback: Lo
     throw new Error(`unknown log level "${String(level)}" (one of ${LOG_LEVELS.join(', ')})`);
   }
   return createLogger({ level, format: defaultLogFormat(2), fd: 2 });
-}
-
-/** The level named by SAMSA_LOG_LEVEL, if it names one. */
-export function envLogLevel(): LogLevel | undefined {
-  const v = process.env.SAMSA_LOG_LEVEL?.toLowerCase();
-  return v !== undefined && isLogLevel(v) ? v : undefined;
 }

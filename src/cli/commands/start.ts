@@ -14,15 +14,8 @@ import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Broker } from '../../broker/broker.js';
 import { BrokerConfig, parseProperties } from '../../broker/config.js';
-import {
-  createLogger,
-  defaultLogFormat,
-  envLogLevel,
-  isLogLevel,
-  LOG_LEVELS,
-  type LogFormat,
-  type LogLevel,
-} from '../../logging/logger.js';
+import { envLogLevel, isLogLevel, LOG_LEVELS, type LogLevel } from '../../logging/levels.js';
+import type { LogFormat } from '../../logging/logger.js';
 import { type CliContext, collectPair, state } from '../shared.js';
 
 /** How often a broker that exits with its parent checks that the parent is still there. */
@@ -129,6 +122,8 @@ export function addStartCommand(program: Command, ctx: CliContext): void {
         if (opts.logDirs) settings.set('log.dirs', opts.logDirs);
         if (opts.nodeId) settings.set('node.id', opts.nodeId);
         for (const o of opts.override) settings.set(o.slice(0, o.indexOf('=')), o.slice(o.indexOf('=') + 1));
+        // Loaded here, not at the top: pino is part of the broker's start, not of every command.
+        const { createLogger, defaultLogFormat } = await import('../../logging/logger.js');
         const logger = createLogger({
           level: opts.logLevel ?? envLogLevel() ?? 'info',
           format: opts.logFormat ?? defaultLogFormat(1),
