@@ -4,10 +4,10 @@
 // with --exit-with-parent, and --exit-on-stdin-close, likewise.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Admin, ConfigResourceType } from '../../src/client/index.js';
 import { buildBroker, removeBrokerBuild } from '../helpers/broker-process.js';
@@ -216,6 +216,16 @@ describe('samsa start: logs', () => {
     expect(bad.lines.join('\n')).toMatch(
       /--log-level.*one of fatal, error, warn, info, debug, trace, silent/,
     );
+  });
+});
+
+describe('samsa start: loading', () => {
+  it("the CLI's main chunk does not carry pino: only samsa start loads the logger, on demand", () => {
+    const cli = dirname(main);
+    const chunk = (name: string) => readFileSync(join(cli, name), 'latin1');
+    expect(chunk('samsa.cjs')).not.toContain('SonicBoom');
+    const withPino = readdirSync(cli).filter((f) => f.endsWith('.cjs') && chunk(f).includes('SonicBoom'));
+    expect(withPino.length).toBeGreaterThan(0); // the check looks for something that is there
   });
 });
 
