@@ -244,6 +244,9 @@ describe('the installed tarball', () => {
         () => reject(new Error(`no listening line from npx samsa start in 60 s:\n${out}`)),
         60_000,
       ).unref();
+    }).catch((err: unknown) => {
+      child.kill('SIGTERM'); // npm passes it to its shell; a broker that starts later has no npm to watch
+      throw err;
     });
     expect(brokerPid).not.toBe(child.pid);
     child.kill('SIGTERM');
