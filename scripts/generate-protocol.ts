@@ -2,7 +2,7 @@
 //
 //   node dist/scripts/generate-protocol.js <kafka-protocol-dir> [<out-dir>]
 //
-// The input folder holds Kafka's schemas (the reference copy is ../shared/kafka-protocol) in the
+// The input folder holds Kafka's schemas (docs/ARCHITECTURE.md: which commit, how to fetch) in the
 // sub-folders message/ (requests, responses, headers, data), metadata/ (KRaft metadata records),
 // group-coordinator/ (__consumer_offsets records), transaction-coordinator/ (__transaction_state
 // records) and raft/ (QuorumStateData). Each schema becomes one TypeScript module holding one

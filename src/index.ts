@@ -1,7 +1,14 @@
-// The samsa package: the broker (startBroker) and the protocol codec; the client follows.
+// The samsa package's root: the broker API, to run a broker in this process (startBroker) and
+// configure it. The client is 'samsa/client', the protocol codec 'samsa/protocol'.
 export { Broker, type StartBrokerOptions, startBroker } from './broker/broker.js';
-export * from './protocol/frame.js';
-export * from './protocol/generated/index.js';
-export type { FieldSchema, MessageCodec, TaggedField, VersionRange } from './protocol/message.js';
-export { DecodeError, Reader } from './protocol/primitives/reader.js';
-export { EncodeError, Writer } from './protocol/primitives/writer.js';
+export { BrokerConfig, ConfigError, parseProperties } from './broker/config.js';
+export type { BrokerConfigDef as ConfigDef } from './config/registry.js';
+export {
+  type CreateLoggerOptions,
+  createLogger,
+  LOG_LEVELS,
+  type LogFn,
+  type LogFormat,
+  type Logger,
+  type LogLevel,
+} from './logging/logger.js';

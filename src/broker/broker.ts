@@ -8,10 +8,8 @@
 // (clean shutdown marker), close the metadata log.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type Logger, pino } from 'pino';
 import { GroupCoordinator } from '../coordinator/group/coordinator.js';
 import { SYSTEM_COORDINATOR_TIME } from '../coordinator/group/time.js';
 import { TransactionCoordinator } from '../coordinator/transaction/coordinator.js';
@@ -19,6 +17,7 @@ import {
   ProducerIdAllocationError,
   ProducerIdManager,
 } from '../coordinator/transaction/producer-id-manager.js';
+import { envLogLevel, type Logger, type LogLevel, resolveLogger } from '../logging/logger.js';
 import type { TopicLogConfig } from '../metadata/configs.js';
 import { staticBrokerConfigsFrom } from '../metadata/configs.js';
 import { type Controller, type ControllerResult, endpointsFromListeners } from '../metadata/controller.js';
@@ -40,6 +39,7 @@ import { SocketServer } from './network/socket-server.js';
 import { loadOffsetsTopic, OffsetsTopicStore } from './offsets-topic.js';
 import { ReplicaManager } from './replica-manager.js';
 import type { BrokerServices } from './services.js';
+import { createOwnedTempDir, sweepStaleTempDirs } from './temp-dirs.js';
 import { LocalTxnMarkerWriter, loadTransactionTopic, TransactionTopicStore } from './transaction-topic.js';
 
 export interface StartBrokerOptions {
@@ -47,7 +47,13 @@ export interface StartBrokerOptions {
   config?: Record<string, string> | BrokerConfig;
   /** The raw properties the config came from, for DescribeConfigs of names Samsa does not model. */
   rawConfig?: ReadonlyMap<string, string>;
-  logger?: Logger;
+  /**
+   * Where the broker logs: a Logger (Samsa's minimal interface; a pino logger is one), or a level
+   * ('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') for Samsa's own logger on
+   * stderr (pretty on a terminal, JSON lines otherwise). Default: SAMSA_LOG_LEVEL if set, else
+   * 'warn' for startBroker() (an embedded broker is quiet) and 'info' for Broker.start().
+   */
+  logger?: Logger | LogLevel;
 }
 
 /** A Kafka-style id: 16 random bytes in base64url, 22 characters. */
@@ -149,7 +155,7 @@ export class Broker {
       (options.config instanceof BrokerConfig ? undefined : new Map(Object.entries(options.config ?? {})));
     // Refused before anything is created: a listener Samsa cannot serve (SSL, SASL) or unmapped.
     const listener = config.resolveListeners()[0] ?? parseListener('PLAINTEXT://127.0.0.1:9092');
-    const log = options.logger ?? pino({ name: 'samsa', level: process.env.SAMSA_LOG_LEVEL ?? 'info' });
+    const log = resolveLogger(options.logger, envLogLevel() ?? 'info');
     logStartupConfig(config, log);
     const nodeId = config.int('node.id');
     // No authorizer exists yet: running without the ACLs a named one would enforce is worse than
@@ -509,20 +515,33 @@ function newTransactionCoordinator(
 }
 
 /**
- * Starts a broker in this process, for tests and embedding. Unlike `samsa start`, it listens on a
- * free port (127.0.0.1:0) and, unless log.dirs is given, keeps its data in a fresh temporary
- * directory that stop() removes.
+ * Starts a broker in this process, for tests and embedding. Unlike `samsa start`:
+ * - it listens on a free port (127.0.0.1:0);
+ * - unless log.dirs is given, it keeps its data in a fresh temporary directory that stop()
+ *   removes; one left by a process that died without stop() is removed by the next
+ *   startBroker() of any process (./temp-dirs.ts);
+ * - group.initial.rebalance.delay.ms defaults to 0 (Kafka's 3000 makes every test's first
+ *   consumer group wait 3 s); a value given in `config` is kept;
+ * - it logs warnings and errors only, unless `logger` or SAMSA_LOG_LEVEL says otherwise.
+ * A BrokerConfig instance is used as it is (none of these defaults apply but the logger's).
  */
 export async function startBroker(options: StartBrokerOptions = {}): Promise<Broker> {
-  if (options.config instanceof BrokerConfig) return Broker.start(options);
-  const config: Record<string, string> = { listeners: 'PLAINTEXT://127.0.0.1:0', ...options.config };
+  const logger = resolveLogger(options.logger, envLogLevel() ?? 'warn');
+  if (options.config instanceof BrokerConfig) return Broker.start({ ...options, logger });
+  const config: Record<string, string> = {
+    listeners: 'PLAINTEXT://127.0.0.1:0',
+    'group.initial.rebalance.delay.ms': '0',
+    ...options.config,
+  };
   let temp: string | undefined;
   if (config['log.dirs'] === undefined) {
-    temp = mkdtempSync(join(tmpdir(), 'samsa-'));
-    config['log.dirs'] = temp;
+    sweepStaleTempDirs();
+    const owned = createOwnedTempDir();
+    temp = owned.dir;
+    config['log.dirs'] = owned.dataDir;
   }
   try {
-    const broker = await Broker.start({ ...options, config });
+    const broker = await Broker.start({ ...options, config, logger });
     if (temp) broker.onStop(() => rmSync(temp, { recursive: true, force: true }));
     return broker;
   } catch (err) {

@@ -126,6 +126,10 @@ export class BrokerConnection {
     this.address = `${options.host}:${options.port}`;
     this.reader = new FrameReader(options.maxResponseBytes ?? 0x7fffffff);
     socket.setNoDelay(true);
+    // An idle connection never keeps the process alive: a script that is done with its clients (a
+    // consumer loop broken out of, a client never closed) exits. Work in progress still does:
+    // every request waiting for its response holds its timeout timer, and pending writes count.
+    socket.unref();
     socket.on('data', (chunk: Buffer) => {
       try {
         this.reader.push(chunk, (f) => this.onFrame(f));

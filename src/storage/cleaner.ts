@@ -60,7 +60,7 @@
 // only for the swap (a few renames).
 
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { Logger } from 'pino';
+import type { Logger } from '../logging/logger.js';
 import type { CompressionType } from '../protocol/compression/types.js';
 import {
   ATTRIBUTES_OFFSET,

@@ -22,7 +22,7 @@
 //   skipped until restart, as Kafka does.
 
 import { join } from 'node:path';
-import type { Logger } from 'pino';
+import type { Logger } from '../logging/logger.js';
 import { CorruptCheckpointError, readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint.js';
 import {
   Cleaner,

@@ -25,7 +25,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { mkdir, open, readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from 'pino';
+import type { Logger } from '../logging/logger.js';
 import { scanFileBatches } from './batch-scan.js';
 import {
   CLEANED_FILE_SUFFIX,

@@ -24,7 +24,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from 'pino';
+import type { Logger } from '../logging/logger.js';
 import {
   CorruptCheckpointError,
   consumeCleanShutdownMarker,

@@ -53,7 +53,7 @@
 // the old segments (an in-flight read finishes on the old file) or the new one (a read that finds
 // an old segment retired retries on the new list), never a closed file.
 
-import type { Logger } from 'pino';
+import type { Logger } from '../logging/logger.js';
 import {
   ATTRIBUTES_OFFSET,
   CONTROL_FLAG_MASK,

@@ -14,7 +14,7 @@
 // broker holds for one connection are bounded by maxInFlight, whatever the client pipelines.
 
 import type { Socket } from 'node:net';
-import type { Logger } from 'pino';
+import type { Logger } from '../../logging/logger.js';
 import { decodeRequestHeader, encodeResponse } from '../../protocol/frame.js';
 import { ApiKey } from '../../protocol/generated/api-keys.js';
 import { ApiVersionsResponse } from '../../protocol/generated/messages/ApiVersionsResponse.js';
@@ -51,6 +51,8 @@ export class Connection<Services> {
   private closed = false;
   private paused = false;
   private readonly address: string;
+  /** Whether a trace line goes out per request: checked once, so a quiet broker builds no fields. */
+  private readonly traceRequests: boolean;
 
   constructor(
     readonly id: number,
@@ -64,19 +66,23 @@ export class Connection<Services> {
   ) {
     this.splitter = new FrameSplitter(options.maxRequestBytes);
     this.address = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.traceRequests = log.isLevelEnabled?.('trace') ?? true;
     socket.setNoDelay(true);
     socket.setTimeout(options.idleTimeoutMs);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.maybeResume());
     socket.on('timeout', () => this.close('idle for connections.max.idle.ms'));
     socket.on('error', (err) => this.close(`socket error: ${err.message}`));
-    socket.on('close', () => this.close());
+    socket.on('close', () => this.close('closed by the client'));
   }
 
   close(reason?: string): void {
     if (this.closed) return;
     this.closed = true;
-    if (reason) this.log.debug({ client: this.address, reason }, 'closing connection');
+    this.log.debug(
+      { client: this.address, connectionId: this.id, reason: reason ?? 'closed by the broker' },
+      'connection closed',
+    );
     this.socket.destroy();
     this.onClose(this);
   }
@@ -176,6 +182,18 @@ export class Connection<Services> {
     } catch (err) {
       this.closeForClient(`undecodable request: ${(err as Error).message}`, about);
       return;
+    }
+    if (this.traceRequests) {
+      this.log.trace(
+        {
+          client: this.address,
+          clientId: header.clientId,
+          api: handler.request.name.replace(/Request$/, ''),
+          version,
+          correlationId: header.correlationId,
+        },
+        'request',
+      );
     }
     const ctx: RequestContext = {
       header,

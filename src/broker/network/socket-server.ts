@@ -2,7 +2,7 @@
 // It owns the set of open connections so that shutdown can close them all.
 
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Logger } from 'pino';
+import type { Logger } from '../../logging/logger.js';
 import type { ApiRegistry } from '../api-handler.js';
 import { ClosedConnectionLog } from './closed-connection-log.js';
 import { Connection, type ConnectionOptions } from './connection.js';
@@ -63,6 +63,10 @@ export class SocketServer<Services> {
       this.closedLog,
     );
     this.connections.add(c);
+    this.log.debug(
+      { client: `${socket.remoteAddress}:${socket.remotePort}`, connectionId: c.id },
+      'connection opened',
+    );
     socket.resume();
   }
 
