@@ -86,16 +86,21 @@ export class OutputBuffer {
   }
 
   bytes(b: Uint8Array): void {
-    const n = b.length;
+    this.range(b, 0, b.length);
+  }
+
+  /** b[start, end). */
+  range(b: Uint8Array, start: number, end: number): void {
+    const n = end - start;
     this.ensure(n);
-    if (n < 32) {
+    if (n < 48) {
       // A byte loop beats copy()'s call overhead for short fields (delimiters, small values).
       const buf = this.buf;
       let p = this.pos;
-      for (let i = 0; i < n; i++) buf[p++] = b[i];
+      for (let i = start; i < end; i++) buf[p++] = b[i];
       this.pos = p;
     } else {
-      this.buf.set(b, this.pos);
+      this.buf.set(b.subarray(start, end), this.pos);
       this.pos += n;
     }
   }
@@ -126,16 +131,56 @@ export class OutputBuffer {
   }
 }
 
-/** What a format prints a record from (a ConsumerRecord fits). */
+/**
+ * What a format prints a record from. Key and value are byte ranges of a buffer, so that a
+ * reader walking a fetched record batch can print records without a Buffer (or any object) per
+ * record: it fills one view and reuses it. keyBuf/valueBuf null means a null key/value. Headers
+ * are decoded only when asked for.
+ */
+export interface RecordView {
+  topic: string;
+  partition: number;
+  offset: bigint | number;
+  timestamp: number;
+  timestampType?: string;
+  keyBuf: Buffer | null;
+  keyStart: number;
+  keyEnd: number;
+  valueBuf: Buffer | null;
+  valueStart: number;
+  valueEnd: number;
+  headers(): readonly { key: string; value: Buffer | null }[];
+}
+
+/** A record with Buffers (a ConsumerRecord fits). */
 export interface PrintableRecord {
   topic: string;
   partition: number;
-  offset: bigint;
+  offset: bigint | number;
   timestamp: number;
   timestampType?: string;
   key: Buffer | null;
   value: Buffer | null;
   headers: readonly { key: string; value: Buffer | null }[];
+}
+
+/** A view of a record that has its key and value as Buffers. */
+export function viewOf(r: PrintableRecord): RecordView {
+  const headers = r.headers;
+  return {
+    topic: r.topic,
+    partition: r.partition,
+    offset: r.offset,
+    timestamp: r.timestamp,
+    timestampType: r.timestampType,
+    keyBuf: r.key,
+    keyStart: 0,
+    keyEnd: r.key?.length ?? 0,
+    valueBuf: r.value,
+    valueStart: 0,
+    valueEnd: r.value?.length ?? 0,
+    headers: () => headers,
+  };
 }
 
 type Field =
@@ -220,14 +265,21 @@ const NULL_HEADER = Buffer.from('NULL');
 const COMMA = Buffer.from(',');
 const EQUALS = Buffer.from('=');
 
-function writeField(out: OutputBuffer, b: Buffer | null, enc: Encoding, nullString: Buffer | null): void {
+function writeField(
+  out: OutputBuffer,
+  b: Buffer | null,
+  start: number,
+  end: number,
+  enc: Encoding,
+  nullString: Buffer | null,
+): void {
   if (b === null) {
     if (nullString !== null) out.bytes(nullString);
-  } else if (enc === 'raw') out.bytes(b);
-  else out.ascii(b.toString(enc));
+  } else if (enc === 'raw') out.range(b, start, end);
+  else out.ascii(b.toString(enc, start, end));
 }
 
-function writeHeaders(out: OutputBuffer, headers: PrintableRecord['headers']): void {
+function writeHeaders(out: OutputBuffer, headers: ReturnType<RecordView['headers']>): void {
   for (let i = 0; i < headers.length; i++) {
     const h = headers[i];
     if (i > 0) out.bytes(COMMA);
@@ -242,7 +294,7 @@ function writeHeaders(out: OutputBuffer, headers: PrintableRecord['headers']): v
 export function compileRenderer(
   tokens: readonly Token[],
   o: RenderOptions,
-): (r: PrintableRecord, out: OutputBuffer) => void {
+): (r: RecordView, out: OutputBuffer) => void {
   const { keyEncoding, valueEncoding, nullString } = o;
   // The common shapes get a loop-free function: the output path runs once per record.
   if (
@@ -254,8 +306,8 @@ export function compileRenderer(
   ) {
     const delim = tokens[1].literal;
     return (r, out) => {
-      const v = r.value;
-      if (v !== null) out.bytes(v);
+      const v = r.valueBuf;
+      if (v !== null) out.range(v, r.valueStart, r.valueEnd);
       else if (nullString !== null) out.bytes(nullString);
       out.bytes(delim);
     };
@@ -270,19 +322,19 @@ export function compileRenderer(
       }
       switch (t) {
         case 'value':
-          writeField(out, r.value, valueEncoding, nullString);
+          writeField(out, r.valueBuf, r.valueStart, r.valueEnd, valueEncoding, nullString);
           break;
         case 'key':
-          writeField(out, r.key, keyEncoding, nullString);
+          writeField(out, r.keyBuf, r.keyStart, r.keyEnd, keyEncoding, nullString);
           break;
         case 'valueLen':
-          out.ascii(String(r.value === null ? -1 : r.value.length));
+          out.ascii(String(r.valueBuf === null ? -1 : r.valueEnd - r.valueStart));
           break;
         case 'keyLen':
-          out.ascii(String(r.key === null ? -1 : r.key.length));
+          out.ascii(String(r.keyBuf === null ? -1 : r.keyEnd - r.keyStart));
           break;
         case 'valueLenBinary':
-          out.int32be(r.value === null ? -1 : r.value.length);
+          out.int32be(r.valueBuf === null ? -1 : r.valueEnd - r.valueStart);
           break;
         case 'topic':
           out.utf8(r.topic);
@@ -297,7 +349,7 @@ export function compileRenderer(
           out.ascii(String(r.timestamp));
           break;
         case 'headers':
-          writeHeaders(out, r.headers);
+          writeHeaders(out, r.headers());
           break;
       }
     }
@@ -334,17 +386,26 @@ function jsonBytes(
  * keyEncoding / valueEncoding field (and a per-header valueEncoding) says "base64" or "hex" when
  * the bytes are given so.
  */
-export function recordJson(r: PrintableRecord, o: RenderOptions): string {
+export function recordJson(r: RecordView, o: RenderOptions): string {
   const obj: Record<string, unknown> = {
     topic: r.topic,
     partition: r.partition,
-    offset: r.offset <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(r.offset) : String(r.offset),
+    offset:
+      typeof r.offset === 'number' || r.offset <= BigInt(Number.MAX_SAFE_INTEGER)
+        ? Number(r.offset)
+        : String(r.offset),
     timestamp: r.timestamp,
   };
   if (r.timestampType !== undefined) obj.timestampType = r.timestampType;
-  jsonBytes(obj, 'key', r.key, o.keyEncoding, 'keyEncoding');
-  jsonBytes(obj, 'value', r.value, o.valueEncoding, 'valueEncoding');
-  obj.headers = r.headers.map((h) => {
+  jsonBytes(obj, 'key', r.keyBuf?.subarray(r.keyStart, r.keyEnd) ?? null, o.keyEncoding, 'keyEncoding');
+  jsonBytes(
+    obj,
+    'value',
+    r.valueBuf?.subarray(r.valueStart, r.valueEnd) ?? null,
+    o.valueEncoding,
+    'valueEncoding',
+  );
+  obj.headers = r.headers().map((h) => {
     const e: Record<string, unknown> = { key: h.key };
     jsonBytes(e, 'value', h.value, 'raw', 'valueEncoding');
     return e;

@@ -4,7 +4,7 @@
 
 import { once } from 'node:events';
 import { type Command, Option } from 'commander';
-import type { Consumer, ConsumerRecord, TopicPartition } from '../../client/index.js';
+import type { Consumer, TopicPartition } from '../../client/index.js';
 import {
   compileRenderer,
   ENCODINGS,
@@ -13,10 +13,12 @@ import {
   OutputBuffer,
   type PrintableRecord,
   parseFormat,
+  type RecordView,
   type RenderOptions,
   recordJson,
   type Token,
   unescapeBytes,
+  viewOf,
 } from '../record-format.js';
 import {
   type CliContext,
@@ -45,7 +47,7 @@ export interface PrintOptions {
 }
 
 /** A function appending one record to the output, as the print options say. */
-export function recordPrinter(o: PrintOptions): (r: PrintableRecord, out: OutputBuffer) => void {
+export function recordPrinter(o: PrintOptions): (r: RecordView, out: OutputBuffer) => void {
   const render: RenderOptions = {
     keyEncoding: o.keyFormat ?? 'raw',
     valueEncoding: o.valueFormat ?? 'raw',
@@ -82,7 +84,7 @@ export function recordPrinter(o: PrintOptions): (r: PrintableRecord, out: Output
 /** One record as the print options say, as a string (for tests and callers printing one). */
 export function formatRecord(r: PrintableRecord, o: PrintOptions): string {
   const out = new OutputBuffer(256);
-  recordPrinter(o)(r, out);
+  recordPrinter(o)(viewOf(r), out);
   return out.take().toString('utf8');
 }
 
@@ -234,6 +236,12 @@ export function addConsumeCommand(program: Command, ctx: CliContext): void {
       const done = new Set<string>();
       let seen = 0;
       const out = new OutputBuffer();
+      const emit = (r: RecordView) => print(r, out);
+      /** Prints what one poll brings (at most `limit`); resolves to how many. */
+      let pollOnce: (timeoutMs: number, limit: number) => Promise<number>;
+      /** -e: every partition read to its end. */
+      let atEnd: () => boolean;
+      let reader: import('../partition-reader.js').PartitionReader | null = null;
       try {
         if (o.group) {
           const listener = {
@@ -244,6 +252,33 @@ export function addConsumeCommand(program: Command, ctx: CliContext): void {
             },
           };
           consumer.subscribe(pattern ? { pattern, listener } : { topics: topicArgs, listener });
+          pollOnce = async (timeoutMs, limit) => {
+            const records = await consumer.poll({
+              timeoutMs,
+              signal: ac.signal,
+              maxRecords: Number.isFinite(limit) ? limit : undefined,
+            });
+            for (let i = 0; i < records.length; i++) emit(viewOf(records[i]));
+            return records.length;
+          };
+          atEnd = () => {
+            const assigned = consumer.assignment();
+            if (assigned.length === 0) return false; // not a member yet
+            let all = true;
+            for (const tp of assigned) {
+              const k = tpKey(tp);
+              if (done.has(k)) continue;
+              const end = ends.get(k);
+              const position = consumer.position(tp);
+              if (end === undefined || position === null || position < end) all = false;
+              else {
+                // Stop fetching it: what arrives after the end seen at assignment is not printed.
+                done.add(k);
+                consumer.pause([tp]);
+              }
+            }
+            return all;
+          };
         } else {
           let topics = topicArgs;
           if (pattern) {
@@ -270,28 +305,20 @@ export function addConsumeCommand(program: Command, ctx: CliContext): void {
           tps.sort(sortTp);
           const offsets = await startOffsets(consumer, tps, start);
           if (o.exit) for (const [k, v] of await consumer.endOffsets(tps)) ends.set(k, v);
-          consumer.assign(tps.map((tp) => ({ ...tp, offset: offsets.get(tpKey(tp)) as bigint })));
+          const { PartitionReader } = await import('../partition-reader.js');
+          const r = new PartitionReader(
+            consumer.cluster,
+            tps.map((tp) => ({
+              ...tp,
+              offset: offsets.get(tpKey(tp)) as bigint,
+              end: o.exit ? ends.get(tpKey(tp)) : undefined,
+            })),
+            { maxWaitMs: 500, maxBytes: 52_428_800, maxPartitionBytes: 4 << 20 },
+          );
+          reader = r;
+          pollOnce = (timeoutMs, limit) => r.poll(timeoutMs, emit, limit, ac.signal);
+          atEnd = () => r.finished;
         }
-
-        /** -e: every assigned partition has reached its end (none assigned yet: not done). */
-        const atEnd = (): boolean => {
-          const assigned = consumer.assignment();
-          if (assigned.length === 0) return false;
-          let all = true;
-          for (const tp of assigned) {
-            const k = tpKey(tp);
-            if (done.has(k)) continue;
-            const end = ends.get(k);
-            const pos = consumer.position(tp);
-            if (end === undefined || pos === null || pos < end) all = false;
-            else {
-              // Stop fetching it: what arrives after the end seen at the start is not printed.
-              done.add(k);
-              consumer.pause([tp]);
-            }
-          }
-          return all;
-        };
 
         let lastRecordAt = Date.now();
         while (!ac.signal.aborted && (o.count === undefined || seen < o.count)) {
@@ -300,20 +327,18 @@ export function addConsumeCommand(program: Command, ctx: CliContext): void {
             o.timeout === undefined
               ? 1000
               : Math.max(1, Math.min(1000, lastRecordAt + o.timeout - Date.now()));
-          let records: ConsumerRecord[];
+          let n: number;
           try {
-            records = await consumer.poll({
-              timeoutMs: o.exit ? Math.min(wait, 100) : wait,
-              signal: ac.signal,
-              maxRecords: o.count === undefined ? undefined : o.count - seen,
-            });
+            n = await pollOnce(
+              o.exit ? Math.min(wait, 100) : wait,
+              o.count === undefined ? Number.POSITIVE_INFINITY : o.count - seen,
+            );
           } catch (err) {
             if (ac.signal.aborted) break;
             throw err;
           }
-          if (records.length > 0) {
-            for (let i = 0; i < records.length; i++) print(records[i], out);
-            seen += records.length;
+          if (n > 0) {
+            seen += n;
             lastRecordAt = Date.now();
             // One write per poll; wait for a slow reader (a pipe that is full) before the next.
             if (io.stdout.write(out.take()) === false) await drained(io.stdout);
@@ -322,6 +347,7 @@ export function addConsumeCommand(program: Command, ctx: CliContext): void {
         if (o.group) await consumer.commit().catch(() => {});
       } finally {
         process.removeListener('SIGINT', onSignal);
+        reader?.close();
         await consumer.close().catch(() => {});
       }
       if (!g.json && !o.quiet) io.stderr.write(`consumed ${seen} record${seen === 1 ? '' : 's'}\n`);
