@@ -185,7 +185,7 @@ export function addProduceCommand(program: Command, ctx: CliContext): void {
         lingerMs: o.lingerMs,
         // Bigger batches than Kafka's 16 KB default (librdkafka, as kcat uses it, batches up to
         // 1 MB): a pipe of small lines then costs fewer requests.
-        batchSize: 256 * 1024,
+        batchSize: 1_000_000,
         maxRequestSize: MAX_REQUEST_SIZE,
       });
       const ac = new AbortController();
