@@ -5,7 +5,7 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -200,6 +200,51 @@ describe('samsa produce as a process', () => {
     } finally {
       stop = true;
       await pump;
+      await c.close();
+    }
+  }, 90_000);
+
+  it('reads a file redirected to stdin (< file), to the last line without a newline', async () => {
+    await ok(['topic', 'create', 'redirected', '-p', '1']);
+    const dir = mkdtempSync(join(tmpdir(), 'samsa-produce-'));
+    try {
+      const file = join(dir, 'in');
+      writeFileSync(file, 'one\ntwo\nthree');
+      const cli = await buildBroker();
+      const fd = openSync(file, 'r');
+      const child = spawn(process.execPath, [cli, 'produce', 'redirected'], {
+        env: { ...process.env, SAMSA_BROKERS: brokers },
+        stdio: [fd, 'pipe', 'pipe'],
+      });
+      closeSync(fd);
+      const r = await finished(child);
+      expect(r.stderr).toBe('');
+      expect(r.stdout.toString()).toBe('wrote 3 records to redirected\n');
+      expect((await readAll('redirected', 3)).map((x) => String(x.value))).toEqual(['one', 'two', 'three']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it('Ctrl-C while waiting for input delivers what was read and reports it', async () => {
+    await ok(['topic', 'create', 'interrupted', '-p', '1']);
+    const cli = await buildBroker();
+    const child = spawnCli(cli, brokers, ['produce', 'interrupted']);
+    const result = finished(child);
+    const c = new Consumer({ brokers });
+    c.assign([{ topic: 'interrupted', partition: 0, offset: 0 }]);
+    try {
+      child.stdin?.write('only\n');
+      const seen: string[] = [];
+      for (let i = 0; i < 120 && seen.length === 0; i++)
+        for (const r of await c.poll({ timeoutMs: 500 })) seen.push(String(r.value));
+      expect(seen).toEqual(['only']);
+      // stdin stays open: only the signal can end the read.
+      child.kill('SIGINT');
+      const r = await result;
+      expect(r.code).toBe(0);
+      expect(r.stdout.toString()).toBe('wrote 1 record to interrupted\n');
+    } finally {
       await c.close();
     }
   }, 90_000);

@@ -4,11 +4,11 @@
 // while too much is unacknowledged (memory stays bounded for any input size). Keys and values are
 // bytes: never decoded as UTF-8, optionally given in base64 or hex.
 
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { createReadStream, fstatSync, readFileSync, statSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Producer, ProducerRecord } from '../../client/index.js';
 import { COMPRESSION_NAMES, type CompressionName } from '../../protocol/compression/types.js';
-import { toJson } from '../output.js';
+import { type CliIO, toJson } from '../output.js';
 import { decodeField, ENCODINGS, type Encoding, unescapeBytes } from '../record-format.js';
 import { DelimitedSplitter, splitKey } from '../record-input.js';
 import { type CliContext, clientOptions, globals, intArg, loadClient, UsageError } from '../shared.js';
@@ -44,6 +44,14 @@ function collectHeader(value: string, previous: [string, string | null][]): [str
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function stdinIsFile(): boolean {
+  try {
+    return fstatSync(0).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** "[#####-----] 1.2/3.4 MB  25000 records  12345 rec/s" for a file being read. */
@@ -189,7 +197,13 @@ export function addProduceCommand(program: Command, ctx: CliContext): void {
         maxRequestSize: MAX_REQUEST_SIZE,
       });
       const ac = new AbortController();
-      const onSignal = () => ac.abort();
+      let input: CliIO['stdin'] | null = null;
+      // Ctrl-C: stop reading (a read waiting on a terminal or `tail -f` ends too), deliver what
+      // was read, then report, as kcat does.
+      const onSignal = () => {
+        ac.abort();
+        (input as { destroy?: () => void } | null)?.destroy?.();
+      };
       process.once('SIGINT', onSignal);
       const pipeline = new Pipeline(producer, topicName);
       let records = 0;
@@ -233,8 +247,13 @@ export function addProduceCommand(program: Command, ctx: CliContext): void {
           }
         } else {
           const splitter = new DelimitedSplitter(delimiter, MAX_REQUEST_SIZE);
-          const input =
-            o.file !== undefined ? createReadStream(o.file, { highWaterMark: 1 << 20 }) : io.stdin;
+          input =
+            o.file !== undefined
+              ? createReadStream(o.file, { highWaterMark: 1 << 20 })
+              : io.stdin === process.stdin && stdinIsFile()
+                ? // A file redirected to stdin (`< file`): read it in 1 MB chunks, not 64 KB.
+                  createReadStream('', { fd: 0, highWaterMark: 1 << 20, autoClose: false })
+                : io.stdin;
           const progress = o.file !== undefined && io.stderr.isTTY === true;
           const total = progress ? statSync(o.file as string).size : 0;
           let readBytes = 0;
@@ -251,17 +270,22 @@ export function addProduceCommand(program: Command, ctx: CliContext): void {
             await pipeline.send(batch, bytes);
             records += raws.length;
           };
-          for await (const c of input as AsyncIterable<Buffer | string>) {
-            const chunk = typeof c === 'string' ? Buffer.from(c) : c;
-            await sendAll(splitter.push(chunk));
-            if (progress) {
-              readBytes += chunk.length;
-              if (Date.now() - lastProgressAt >= 100) {
-                lastProgressAt = Date.now();
-                io.stderr.write(`\r${fileProgress(readBytes, total, records, started)}`);
+          try {
+            for await (const c of input as AsyncIterable<Buffer | string>) {
+              const chunk = typeof c === 'string' ? Buffer.from(c) : c;
+              await sendAll(splitter.push(chunk));
+              if (progress) {
+                readBytes += chunk.length;
+                if (Date.now() - lastProgressAt >= 100) {
+                  lastProgressAt = Date.now();
+                  io.stderr.write(`\r${fileProgress(readBytes, total, records, started)}`);
+                }
               }
+              if (ac.signal.aborted) break;
             }
-            if (ac.signal.aborted) break;
+          } catch (err) {
+            // The input destroyed by Ctrl-C ends the loop with a premature-close error.
+            if (!ac.signal.aborted) throw err;
           }
           const last = splitter.end();
           if (last !== null && !ac.signal.aborted) await sendAll([last]);
