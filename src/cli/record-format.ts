@@ -100,7 +100,8 @@ export class OutputBuffer {
       for (let i = start; i < end; i++) buf[p++] = b[i];
       this.pos = p;
     } else {
-      this.buf.set(b.subarray(start, end), this.pos);
+      // Buffer#copy takes the range itself: no view object per field.
+      Buffer.prototype.copy.call(b, this.buf, this.pos, start, end);
       this.pos += n;
     }
   }
