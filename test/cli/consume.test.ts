@@ -99,6 +99,16 @@ describe('samsa consume', () => {
     const none = await runCli(brokers, ['consume', '--pattern', 'nothing-.*', '-e']);
     expect(none.code).toBe(1);
     expect(none.stderr).toBe("samsa: no topic matches --pattern 'nothing-.*'; see `samsa topic list`\n");
+    const missing = await runCli(brokers, [
+      'consume',
+      'orders-a',
+      'gone-1',
+      'gone-2',
+      '--request-timeout',
+      '1500',
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe("samsa: topics 'gone-1', 'gone-2' do not exist; see `samsa topic list`\n");
     const both = await runCli(brokers, ['consume', 'orders-a', '--pattern', 'x']);
     expect(both.stderr).toBe('samsa: give topics or --pattern, not both\n');
   });

@@ -26,6 +26,7 @@ import {
   collect,
   globals,
   intArg,
+  isKafkaError,
   loadClient,
   sortTp,
   tpKey,
@@ -291,7 +292,15 @@ export function addConsumeCommand(program: Command, ctx: CliContext): void {
             if (topics.length === 0)
               throw new UsageError(`no topic matches --pattern '${o.pattern}'; see \`samsa topic list\``);
           }
-          const metas = await consumer.cluster.waitForTopics(topics, g.requestTimeout);
+          const metas = await consumer.cluster.waitForTopics(topics, g.requestTimeout).catch((err) => {
+            // Name the topics that are missing (the error names one; context knows only the first).
+            const missing = topics.filter((t) => !consumer.cluster.topic(t)?.partitions.length);
+            if (missing.length > 1 && isKafkaError(err, 'UNKNOWN_TOPIC_OR_PARTITION'))
+              throw new UsageError(`topics '${missing.join("', '")}' do not exist; see \`samsa topic list\``);
+            if (missing.length === 1 && isKafkaError(err, 'UNKNOWN_TOPIC_OR_PARTITION'))
+              throw new UsageError(`topic '${missing[0]}' does not exist; see \`samsa topic list\``);
+            throw err;
+          });
           let tps: TopicPartition[] = metas.flatMap((m) =>
             m.partitions.map((p) => ({ topic: m.name, partition: p.partition })),
           );

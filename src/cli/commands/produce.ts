@@ -13,9 +13,15 @@ import { decodeField, ENCODINGS, type Encoding, unescapeBytes } from '../record-
 import { DelimitedSplitter, splitKey } from '../record-input.js';
 import { type CliContext, clientOptions, globals, intArg, loadClient, UsageError } from '../shared.js';
 
-/** Unacknowledged input the command lets the producer hold before it stops reading. */
-const MAX_IN_FLIGHT_BYTES = 16 << 20;
-const MAX_IN_FLIGHT_RECORDS = 200_000;
+/**
+ * Unacknowledged input the command lets the producer hold before it stops reading: enough for
+ * four 1 MB batches in flight. Larger limits cost CPU without adding throughput: records that
+ * stay unacknowledged across young-generation collections are promoted and collected the
+ * expensive way (16 MB / 200,000 records took 2.1 s of CPU for 100 MB of 100-byte lines, this
+ * 1.6 s).
+ */
+const MAX_IN_FLIGHT_BYTES = 4 << 20;
+const MAX_IN_FLIGHT_RECORDS = 40_000;
 /** max.request.size: no record can be larger (the delimiter search gives up past it). */
 const MAX_REQUEST_SIZE = 1_048_576;
 
