@@ -4,6 +4,13 @@
 
 import { main, state } from './commands.js';
 
+// A reader that went away (`samsa consume t | head -1`) is how a pipeline ends, not an error: on
+// EPIPE leave quietly with 0, as `cat` would be ended by SIGPIPE, without a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 void main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,

@@ -4,7 +4,8 @@
 import type { Readable } from 'node:stream';
 
 export interface CliWriter {
-  write(chunk: string): unknown;
+  /** Strings, or bytes (`samsa consume` writes records as they are: never re-encoded). */
+  write(chunk: string | Uint8Array): unknown;
   isTTY?: boolean;
 }
 

@@ -296,7 +296,7 @@ describe('samsa produce and consume', () => {
       offset: 0,
       key: 'k1',
       value: 'v1',
-      headers: { h1: 'x' },
+      headers: [{ key: 'h1', value: 'x' }],
     });
     // From the end there is nothing to read: the timeout ends the command.
     expect(await ok(['consume', 'pc', '--from', 'end', '--timeout', '300'])).toBe('');
@@ -494,7 +494,7 @@ describe('samsa produce from a file', () => {
       });
       expect(code).toBe(0);
       expect(stdout).toBe('wrote 25000 records to pf\n');
-      expect(stderr).toMatch(/\r\[#{30}\] 25000\/25000 records {2}\d+ rec\/s\n$/);
+      expect(stderr).toMatch(/\r\[#{30}\] 0\.2\/0\.2 MB {2}25000 records {2}\d+ rec\/s\n$/);
       const all = await ok(['consume', 'pf', '--from', 'beginning', '-n', '25000', '--format', '%v']);
       expect(new Set(all.trim().split('\n')).size).toBe(25_000);
     } finally {
