@@ -118,6 +118,18 @@ export class RaftNode {
   private fetchCorrelationId = -1;
   private nextFetchMs = 0;
   private lastLeaderContactMs = Number.NEGATIVE_INFINITY;
+  /**
+   * The leader of this epoch that resigned (its EndQuorumEpoch reached us). Voters that missed the
+   * resignation may still name it; we do not go back to it in this epoch, nor name it ourselves.
+   * (A leader we left on a fetch timeout we do go back to when a voter names it: it may be fine.)
+   */
+  private resignedLeaderId = -1;
+  /**
+   * The leader of this epoch we stopped following on a fetch timeout. Answers naming it do not
+   * pull us back (its other followers may not have noticed yet), but a lost pre-vote does: a
+   * majority refusing means they still hear from it.
+   */
+  private abandonedLeaderId = -1;
 
   private inflight = new Map<number, InflightRequest>();
   private nextCorrelationId = 0;
@@ -279,12 +291,7 @@ export class RaftNode {
         if (now >= this.electionDeadlineMs) this.startElection(now);
         break;
       case 'Prospective':
-        if (now >= this.electionDeadlineMs) {
-          // Neither a majority of grants nor of rejections in time: back off, then try again.
-          this.electionRetries++;
-          this.becomeUnattached(this.epoch, this.votedId, now, false);
-          this.electionDeadlineMs = now + this.electionBackoff();
-        }
+        if (now >= this.electionDeadlineMs) this.preVoteLost(now);
         break;
       case 'Candidate':
         if (now >= this.electionDeadlineMs) {
@@ -332,6 +339,7 @@ export class RaftNode {
   // ---------------------------------------------------------------- transitions
 
   private startElection(now: number): void {
+    if (this.role === 'Follower') this.abandonedLeaderId = this.leaderId;
     if (!this.isVoter(this.config.nodeId)) {
       this.becomeUnattached(this.epoch, this.votedId, now, false);
       return;
@@ -342,6 +350,10 @@ export class RaftNode {
 
   private becomeUnattached(epoch: number, votedId: number, now: number, persist = true): void {
     const changed = epoch !== this.epoch || votedId !== this.votedId || this.leaderId !== -1;
+    if (epoch !== this.epoch) {
+      this.resignedLeaderId = -1;
+      this.abandonedLeaderId = -1;
+    }
     this.leaveRole();
     this.role = 'Unattached';
     this.epoch = epoch;
@@ -352,7 +364,11 @@ export class RaftNode {
   }
 
   private becomeFollower(epoch: number, leaderId: number, now: number, persist = true): void {
-    if (epoch !== this.epoch) this.votedId = -1;
+    if (epoch !== this.epoch) {
+      this.votedId = -1;
+      this.resignedLeaderId = -1;
+      this.abandonedLeaderId = -1;
+    }
     this.leaveRole();
     this.role = 'Follower';
     this.epoch = epoch;
@@ -387,6 +403,8 @@ export class RaftNode {
     this.leaveRole();
     this.role = 'Candidate';
     this.epoch += 1;
+    this.resignedLeaderId = -1;
+    this.abandonedLeaderId = -1;
     this.votedId = this.config.nodeId;
     this.leaderId = -1;
     this.backingOff = false;
@@ -498,6 +516,8 @@ export class RaftNode {
     } else if (
       knownLeader >= 0 &&
       knownLeader !== this.config.nodeId &&
+      knownLeader !== this.resignedLeaderId &&
+      knownLeader !== this.abandonedLeaderId &&
       this.role !== 'Follower' &&
       this.role !== 'Leader' &&
       this.role !== 'Resigned'
@@ -650,6 +670,7 @@ export class RaftNode {
             : Math.min(ELECTION_BACKOFF_BASE_MS * 2 ** (position - 1), this.config.electionBackoffMaxMs);
       this.fetchDeadlineMs = Math.min(this.fetchDeadlineMs, now + backoff);
       this.lastLeaderContactMs = Number.NEGATIVE_INFINITY;
+      this.resignedLeaderId = p.leaderId;
     }
     this.respondEpoch(message, 'EndQuorumEpoch', ErrorCode.NONE);
   }
@@ -836,15 +857,30 @@ export class RaftNode {
       else this.becomeLeader(now);
     } else if (this.rejected.size >= this.majority) {
       // Lost: back off (randomized, growing with retries) before the next attempt.
-      this.electionRetries++;
-      if (preVote) {
-        this.becomeUnattached(this.epoch, this.votedId, now, false);
-        this.electionDeadlineMs = now + this.electionBackoff();
-      } else {
+      if (preVote) this.preVoteLost(now);
+      else {
+        this.electionRetries++;
         this.backingOff = true;
         this.electionDeadlineMs = now + this.electionBackoff();
       }
     }
+  }
+
+  /**
+   * A pre-vote that did not win (a majority refused, or no majority answered in time). Back to the
+   * leader we left if we left one on a fetch timeout (the refusals say it is alive; if it is not,
+   * the fetch timeout brings us here again), else unattached until a backoff passes.
+   */
+  private preVoteLost(now: number): void {
+    this.electionRetries++;
+    const leader = this.abandonedLeaderId;
+    if (leader >= 0 && leader !== this.resignedLeaderId) {
+      this.becomeFollower(this.epoch, leader, now, false);
+      this.abandonedLeaderId = leader;
+      return;
+    }
+    this.becomeUnattached(this.epoch, this.votedId, now, false);
+    this.electionDeadlineMs = now + this.electionBackoff();
   }
 
   private handleFetchResponse(
@@ -1157,7 +1193,7 @@ export class RaftNode {
 
   private currentLeaderId(): number {
     if (this.role === 'Leader') return this.config.nodeId;
-    if (this.role === 'Follower') return this.leaderId;
+    if (this.role === 'Follower' && this.leaderId !== this.resignedLeaderId) return this.leaderId;
     return -1;
   }
 

@@ -18,9 +18,9 @@
 
 import type { QuorumStateData } from '../../protocol/generated/index.js';
 import { type RaftConfig, raftConfig } from '../config.js';
-import { MemoryRaftLog } from '../log.js';
 import type { RaftMessage } from '../messages.js';
 import { RaftNode } from '../raft-node.js';
+import { batchKey, InvariantViolation, QuorumInvariants, TrackedLog } from './invariants.js';
 import { Prng } from './prng.js';
 
 export interface SimulationOptions {
@@ -54,17 +54,6 @@ export interface SimulationResult {
   crashes: number;
 }
 
-class InvariantViolation extends Error {}
-
-/** A MemoryRaftLog that reports the lowest truncation since the last look. */
-class TrackedLog extends MemoryRaftLog {
-  lowestTruncation = Number.POSITIVE_INFINITY;
-  override truncateTo(offset: number): void {
-    if (offset < this.endOffset() && offset < this.lowestTruncation) this.lowestTruncation = offset;
-    super.truncateTo(offset);
-  }
-}
-
 interface SimNode {
   id: number;
   raft: RaftNode | null;
@@ -75,9 +64,6 @@ interface SimNode {
   /** The disk serves one operation at a time, in order. */
   diskFreeAt: number;
   pollAt: number;
-  /** Invariant bookkeeping for the current run of the node. */
-  lastHw: number;
-  verifiedUpTo: number;
   /** Partition group: nodes talk only within their group. */
   group: number;
 }
@@ -141,11 +127,6 @@ function before(a: Scheduled, b: Scheduled): boolean {
   return a.t < b.t || (a.t === b.t && a.seq < b.seq);
 }
 
-/** An entry's identity in the committed record: its epoch and its batch CRC. */
-function batchKey(epoch: number, bytes: Buffer): number {
-  return epoch * 4294967296 + bytes.readUInt32BE(17);
-}
-
 export class RaftSimulation {
   readonly seed: number;
   private readonly rng: Prng;
@@ -153,7 +134,6 @@ export class RaftSimulation {
     SimulationOptions;
   private readonly nodes: SimNode[] = [];
   private readonly voters: number[];
-  private readonly majority: number;
   private readonly queue = new EventQueue();
   private seq = 0;
   private now = 0;
@@ -172,10 +152,7 @@ export class RaftSimulation {
   /** (destination, source, correlationId) of a delivered request → requester incarnation. */
   private connections = new Map<string, number>();
 
-  // Invariant state.
-  private leaderOfEpoch = new Map<number, number>();
-  /** committed[o] = key of the batch holding offset o. */
-  private committed: number[] = [];
+  private readonly invariants: QuorumInvariants;
   private maxEpoch = 0;
   private crashes = 0;
 
@@ -192,7 +169,7 @@ export class RaftSimulation {
     this.rng = new Prng(this.seed);
     if (options.recordTrace) this.trace = [];
     this.voters = Array.from({ length: options.nodes }, (_, i) => i + 1);
-    this.majority = Math.floor(options.nodes / 2) + 1;
+    this.invariants = new QuorumInvariants(options.nodes);
     this.dropRate = this.rng.float() * 0.1;
     this.dupRate = this.rng.float() * 0.05;
     this.maxDelayMs = this.rng.int(1, 60);
@@ -208,8 +185,6 @@ export class RaftSimulation {
         incarnation: 0,
         diskFreeAt: 0,
         pollAt: Number.POSITIVE_INFINITY,
-        lastHw: 0,
-        verifiedUpTo: 0,
         group: 0,
       });
     }
@@ -249,7 +224,7 @@ export class RaftSimulation {
       traceHash: this.hash >>> 0,
       trace: this.trace,
       simulatedMs: this.now,
-      committed: this.committed.length,
+      committed: this.invariants.committedCount,
       maxEpoch: this.maxEpoch,
       crashes: this.crashes,
     };
@@ -416,9 +391,6 @@ export class RaftSimulation {
 
   private start(n: SimNode): void {
     n.incarnation++;
-    n.lastHw = 0;
-    n.verifiedUpTo = 0;
-    n.log.lowestTruncation = Number.POSITIVE_INFINITY;
     n.pollAt = Number.POSITIVE_INFINITY;
     const random = this.rng.fork(n.id);
     const config = raftConfig({
@@ -444,7 +416,7 @@ export class RaftSimulation {
     this.record(6, n.id, 0, 0, () => `crash ${n.id}`);
     n.raft = null;
     n.log.crash();
-    n.log.lowestTruncation = Number.POSITIVE_INFINITY;
+    this.invariants.forgetTruncations(n);
   }
 
   private fault(): void {
@@ -491,72 +463,13 @@ export class RaftSimulation {
   // ---------------------------------------------------------------- invariants
 
   private checkInvariants(): void {
-    for (const n of this.nodes) {
-      const raft = n.raft;
-      if (raft === null) continue;
-      if (raft.epoch > this.maxEpoch) this.maxEpoch = raft.epoch;
-      if (raft.role === 'Leader') {
-        const other = this.leaderOfEpoch.get(raft.epoch);
-        if (other === undefined) this.leaderOfEpoch.set(raft.epoch, n.id);
-        else if (other !== n.id)
-          throw new InvariantViolation(`two leaders in epoch ${raft.epoch}: ${other} and ${n.id}`);
-      }
-      const hw = raft.highWatermark;
-      if (hw < n.lastHw)
-        throw new InvariantViolation(`node ${n.id}: high watermark went from ${n.lastHw} back to ${hw}`);
-      n.lastHw = hw;
-      if (n.log.lowestTruncation < n.verifiedUpTo) {
-        throw new InvariantViolation(
-          `node ${n.id} truncated its log to ${n.log.lowestTruncation}, below committed offset ${n.verifiedUpTo}`,
-        );
-      }
-      n.log.lowestTruncation = Number.POSITIVE_INFINITY;
-      if (hw > n.log.endOffset()) {
-        throw new InvariantViolation(
-          `node ${n.id}: high watermark ${hw} beyond its log end ${n.log.endOffset()}`,
-        );
-      }
-      // Every entry below the high watermark agrees with the committed record (or extends it).
-      let o = n.verifiedUpTo;
-      while (o < hw) {
-        const b = n.log.batchAt(o) as NonNullable<ReturnType<TrackedLog['batchAt']>>;
-        const key = batchKey(b.epoch, b.bytes);
-        for (let x = o; x <= b.lastOffset && x < hw; x++) {
-          const known = this.committed[x];
-          if (known === undefined) {
-            if (x !== this.committed.length)
-              throw new InvariantViolation(`node ${n.id}: committed offset ${x} after a gap`);
-            this.committed.push(key);
-          } else if (known !== key) {
-            throw new InvariantViolation(
-              `node ${n.id}: committed offset ${x} holds epoch ${b.epoch}, the committed record has epoch ${Math.floor(known / 4294967296)} (a committed entry changed)`,
-            );
-          }
-        }
-        o = b.lastOffset + 1;
-      }
-      if (hw > n.verifiedUpTo) n.verifiedUpTo = hw;
-    }
-    // The last committed entry survives any crash: it is on a majority of disks.
-    const c = this.committed.length;
-    if (c > 0) {
-      const key = this.committed[c - 1];
-      let onDisk = 0;
-      for (const n of this.nodes) {
-        if (n.log.durableEndOffset() < c) continue;
-        const b = n.log.batchAt(c - 1);
-        if (b !== undefined && batchKey(b.epoch, b.bytes) === key) onDisk++;
-      }
-      if (onDisk < this.majority) {
-        throw new InvariantViolation(
-          `committed offset ${c - 1} is on ${onDisk} disks, fewer than a majority`,
-        );
-      }
-    }
+    this.invariants.check(this.nodes);
+    for (const n of this.nodes)
+      if (n.raft !== null && n.raft.epoch > this.maxEpoch) this.maxEpoch = n.raft.epoch;
     // Liveness: after the heal, some entry proposed since commits on every node.
     if (!this.chaos && this.probes.length > 0) {
       for (const p of this.probes) {
-        if (this.committed[p.offset] !== p.key) continue;
+        if (!this.invariants.isCommitted(p.offset, p.key)) continue;
         if (this.nodes.every((n) => n.raft !== null && n.raft.highWatermark > p.offset)) {
           this.livenessMet = true;
           this.record(12, p.offset, 0, 0, () => `liveness: offset ${p.offset} committed on every node`);
