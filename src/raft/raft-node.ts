@@ -572,8 +572,10 @@ export class RaftNode {
       this.respondVote(message, preVote, ErrorCode.FENCED_LEADER_EPOCH, false);
       return;
     }
-    // A real vote in a newer epoch moves us to it; a pre-vote never bumps an epoch (KIP-996).
-    if (!preVote && p.candidateEpoch > this.epoch) this.becomeUnattached(p.candidateEpoch, -1, now);
+    // A newer epoch moves us to it, from a pre-vote too: a pre-vote carries the sender's current
+    // epoch (it bumps nothing itself), and a voter left behind in an older epoch, still following
+    // that epoch's leader, must not refuse it forever (Kafka does the same).
+    if (p.candidateEpoch > this.epoch) this.becomeUnattached(p.candidateEpoch, -1, now);
     const lastOffset = Number(p.lastOffset);
     const ours = { epoch: this.log.lastFetchedEpoch(), offset: this.log.endOffset() };
     const logUpToDate =
@@ -819,8 +821,7 @@ export class RaftNode {
         if (req.epoch !== this.epoch) return;
         if (response.body.errorCode !== ErrorCode.NONE || p.errorCode !== ErrorCode.NONE) return;
         if (response.preVote) {
-          // Voters do not move to a pre-vote's epoch, so one in an older epoch answers with it.
-          if (this.role === 'Prospective' && p.leaderEpoch <= this.epoch)
+          if (this.role === 'Prospective' && p.leaderEpoch === this.epoch)
             this.tallyVote(source, p.voteGranted, true, now);
         } else if (this.role === 'Candidate' && !this.backingOff && p.leaderEpoch === this.epoch) {
           this.tallyVote(source, p.voteGranted, false, now);
@@ -1047,8 +1048,9 @@ export class RaftNode {
   private sendVoteRequests(preVote: boolean, now: number): void {
     const lastOffsetEpoch = this.log.lastFetchedEpoch();
     const lastOffset = BigInt(this.log.endOffset());
-    // A pre-vote names the epoch the candidate would bump to, as a real vote would.
-    const candidateEpoch = preVote ? this.epoch + 1 : this.epoch;
+    // A pre-vote carries our current epoch (KIP-996: nothing is bumped before a majority says yes);
+    // a real vote the epoch just bumped to.
+    const candidateEpoch = this.epoch;
     for (const v of this.config.voters) {
       if (v === this.config.nodeId) continue;
       const body: VoteRequest = {

@@ -191,7 +191,8 @@ describe('RaftNode elections', () => {
       const m = v.message;
       if (m.kind !== 'request' || m.request.api !== 'Vote') throw new Error('expected a vote request');
       expect(m.request.preVote).toBe(true);
-      expect(m.request.body.topics[0].partitions[0].candidateEpoch).toBe(1);
+      // The current epoch: a pre-vote bumps nothing.
+      expect(m.request.body.topics[0].partitions[0].candidateEpoch).toBe(0);
     }
 
     // The voter grants the pre-vote without moving to the epoch or recording a vote.
@@ -298,15 +299,17 @@ describe('RaftNode vote granting', () => {
     });
   });
 
-  it('answers a pre-vote of a newer epoch without moving to it', () => {
-    const v = standalone(2, logOf([1]), state(1));
+  it('moves to the newer epoch of a pre-vote (not voting in it) and answers on the log check, as Kafka', () => {
+    // A voter left behind in an older epoch must not refuse a replica of a newer one forever.
+    const v = standalone(2, logOf([1]), state(1, 3));
+    expect(v.role).toBe('Follower');
     v.receive(voteRequest(1, 2, 3, 1, 1, true), 10);
-    const outs = v.takeOutputs();
-    expect(outs.some((o) => o.type === 'writeQuorumState')).toBe(false);
-    expect(v.epoch).toBe(1);
-    expect(
-      voteAnswer(outs.map((o) => (o as Extract<RaftOutput, { type: 'send' }>).message)).voteGranted,
-    ).toBe(true);
+    expect(v.epoch).toBe(3);
+    expect(v.votedId).toBe(-1);
+    expect(v.role).toBe('Unattached');
+    expect(voteAnswer(ackAll(v, 10))).toMatchObject({ voteGranted: true, leaderEpoch: 3 });
+    v.receive(voteRequest(1, 2, 3, 0, 0, true), 11);
+    expect(voteAnswer(ackAll(v, 11)).voteGranted).toBe(false);
   });
 
   it('refuses pre-votes while it hears from its leader', () => {
@@ -314,7 +317,7 @@ describe('RaftNode vote granting', () => {
     const leader = c.leader() as RaftNode;
     const follower = c.nodes.find((n) => n.raft !== leader)?.raft as RaftNode;
     const other = c.nodes.find((n) => n.raft !== leader && n.raft !== follower)?.raft as RaftNode;
-    follower.receive(voteRequest(other.config.nodeId, follower.config.nodeId, 2, 1, 10, true), c.now);
+    follower.receive(voteRequest(other.config.nodeId, follower.config.nodeId, 1, 1, 10, true), c.now);
     expect(voteAnswer(ackAll(follower, c.now)).voteGranted).toBe(false);
   });
 
@@ -540,6 +543,28 @@ describe('RaftNode replication', () => {
     // A successor at position 0 starts at once; without EndQuorumEpoch it would wait 2 s (fetch timeout).
     expect(c.now - at).toBeLessThan(500);
     expect((c.leader() as RaftNode).epoch).toBe(2);
+  });
+
+  it('a voter stranded in a newer epoch (its election lost, unseen by the others) rejoins the quorum', () => {
+    // Regression (seed 103027): the others follow leader 3 in epoch 1 and refused its pre-votes
+    // forever while their answers, of an older epoch, were ignored.
+    const c = electedCluster();
+    const leader = c.leader() as RaftNode;
+    const id = [1, 2, 3].find((x) => x !== leader.config.nodeId) as number;
+    c.crash(id);
+    c.node(id).stored = state(2, -1, id); // it was a candidate of epoch 2, and nobody heard
+    c.start(id);
+    c.runUntil(
+      () =>
+        c.nodes.every((n) => n.raft?.role === 'Leader' || n.raft?.role === 'Follower') &&
+        c.leader() !== undefined,
+    );
+    const now = c.leader() as RaftNode;
+    expect(now.epoch).toBeGreaterThan(2);
+    now.propose([Buffer.from('after')], c.now);
+    c.settle();
+    const end = now.log.endOffset();
+    c.runUntil(() => c.nodes.every((n) => n.raft !== null && n.raft.highWatermark === end));
   });
 
   it('a restarted leader resigns, and the quorum moves on to a new epoch', () => {

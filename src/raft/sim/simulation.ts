@@ -208,8 +208,16 @@ export class RaftSimulation {
         if (this.livenessMet) break;
       }
       if (!this.livenessMet) {
+        const states = this.nodes
+          .map((n) => {
+            const r = n.raft;
+            return r === null
+              ? `${n.id} down`
+              : `${n.id} ${r.role} epoch ${r.epoch} leader ${r.leaderId} hw ${r.highWatermark} end ${n.log.endOffset()}`;
+          })
+          .join('; ');
         throw new InvariantViolation(
-          `liveness: no entry proposed after the heal at ${this.healedAt} ms committed on every node within ${this.opts.livenessBoundMs} ms`,
+          `liveness: no entry proposed after the heal at ${this.healedAt} ms committed on every node within ${this.opts.livenessBoundMs} ms (${states})`,
         );
       }
     } catch (e) {
@@ -258,8 +266,7 @@ export class RaftSimulation {
           m.source * 16 + m.destination,
           apiCode + (m.kind === 'request' ? 0 : 100),
           m.correlationId,
-          () =>
-            `deliver ${m.kind} ${m.kind === 'request' ? m.request.api : m.response.api} ${m.source}->${m.destination} #${m.correlationId}`,
+          () => `deliver ${m.kind} ${describeMessage(m)} ${m.source}->${m.destination} #${m.correlationId}`,
         );
         if (dest.raft === null) return;
         if (this.nodes[m.source - 1].group !== dest.group) return;
@@ -478,6 +485,31 @@ export class RaftSimulation {
       }
     }
   }
+}
+
+function describeMessage(m: RaftMessage): string {
+  if (m.kind === 'request') {
+    const r = m.request;
+    if (r.api === 'Vote') {
+      const p = r.body.topics[0]?.partitions[0];
+      return `${r.preVote ? 'PreVote' : 'Vote'} epoch ${p?.candidateEpoch} last ${p?.lastOffsetEpoch}/${p?.lastOffset}`;
+    }
+    if (r.api === 'Fetch') {
+      const p = r.body.topics[0]?.partitions[0];
+      return `Fetch epoch ${p?.currentLeaderEpoch} offset ${p?.fetchOffset} last epoch ${p?.lastFetchedEpoch}`;
+    }
+    return r.api;
+  }
+  const r = m.response;
+  if (r.api === 'Vote') {
+    const p = r.body.topics[0]?.partitions[0];
+    return `${r.preVote ? 'PreVote' : 'Vote'} ${p?.voteGranted ? 'granted' : 'refused'} error ${p?.errorCode ?? r.body.errorCode} leader ${p?.leaderId} epoch ${p?.leaderEpoch}`;
+  }
+  if (r.api === 'Fetch') {
+    const p = r.body.responses[0]?.partitions[0];
+    return `Fetch error ${p?.errorCode ?? r.body.errorCode} hw ${p?.highWatermark} leader ${p?.currentLeader.leaderId}/${p?.currentLeader.leaderEpoch}${p !== undefined && p.divergingEpoch.epoch >= 0 ? ` diverging ${p.divergingEpoch.epoch}/${p.divergingEpoch.endOffset}` : ''}`;
+  }
+  return r.api;
 }
 
 function apiNumber(api: string): number {
