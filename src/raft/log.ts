@@ -25,15 +25,28 @@ export interface OffsetAndEpoch {
   epoch: number;
 }
 
+/**
+ * A snapshot (KIP-630): the state of everything below endOffset, as the application wrote it
+ * (Kafka's <endOffset>-<epoch>.checkpoint). epoch is the epoch of the entry at endOffset - 1.
+ * Written durably before the log uses it.
+ */
+export interface RaftSnapshot {
+  endOffset: number;
+  epoch: number;
+  bytes: Buffer;
+}
+
 export interface RaftLog {
+  /** The log start offset: the end of the latest snapshot, 0 without one. */
   startOffset(): number;
   /** The offset the next appended batch gets (log end offset). */
   endOffset(): number;
-  /** The epoch of the last batch, 0 for an empty log. */
+  /** The epoch of the last batch; of the snapshot when no batch follows it; 0 for an empty log. */
   lastFetchedEpoch(): number;
   /**
    * The largest epoch ≤ `epoch` that the log holds, and the offset where it ends (the start of the
-   * next epoch, or the log end for the last one). An epoch below all of the log's: (0, start).
+   * next epoch, or the log end for the last one). The snapshot counts as an entry of its epoch
+   * ending at its end offset. An epoch below all of these: (0, start).
    */
   endOffsetForEpoch(epoch: number): OffsetAndEpoch;
   /** Appends at the log end: batch.baseOffset must equal endOffset(), epochs never decrease. */
@@ -44,6 +57,14 @@ export interface RaftLog {
   read(fromOffset: number, maxBytes: number): RaftBatch[];
   /** The batch holding `offset`, if the log has it. */
   batchAt(offset: number): RaftBatch | undefined;
+  latestSnapshot(): RaftSnapshot | undefined;
+  /**
+   * Stores a snapshot of the committed prefix ending at a batch boundary, durably, and moves the
+   * log start to its end (the batches below go).
+   */
+  createSnapshot(snapshot: RaftSnapshot): void;
+  /** A follower replaces its whole log with the leader's snapshot (durably): start = end = its end. */
+  installSnapshot(snapshot: RaftSnapshot): void;
 }
 
 interface EpochEntry {
@@ -59,19 +80,20 @@ export class MemoryRaftLog implements RaftLog {
   /** Flushes begun and not completed: what each covers (lowered by truncations meanwhile). */
   private flushes = new Map<number, number>();
   private nextFlushId = 0;
+  private snapshot: RaftSnapshot | undefined;
 
   startOffset(): number {
-    return 0;
+    return this.snapshot?.endOffset ?? 0;
   }
 
   endOffset(): number {
     const n = this.batches.length;
-    return n === 0 ? 0 : this.batches[n - 1].lastOffset + 1;
+    return n === 0 ? this.startOffset() : this.batches[n - 1].lastOffset + 1;
   }
 
   lastFetchedEpoch(): number {
     const n = this.batches.length;
-    return n === 0 ? 0 : this.batches[n - 1].epoch;
+    return n === 0 ? (this.snapshot?.epoch ?? 0) : this.batches[n - 1].epoch;
   }
 
   endOffsetForEpoch(epoch: number): OffsetAndEpoch {
@@ -82,7 +104,41 @@ export class MemoryRaftLog implements RaftLog {
         return { epoch: e.epoch, offset: end };
       }
     }
+    const snap = this.snapshot;
+    if (snap !== undefined && snap.epoch <= epoch) return { epoch: snap.epoch, offset: snap.endOffset };
     return { epoch: 0, offset: this.startOffset() };
+  }
+
+  latestSnapshot(): RaftSnapshot | undefined {
+    return this.snapshot;
+  }
+
+  createSnapshot(snapshot: RaftSnapshot): void {
+    const end = snapshot.endOffset;
+    if (end <= this.startOffset()) return;
+    if (end > this.endOffset()) throw new Error(`snapshot at ${end} beyond the log end ${this.endOffset()}`);
+    let i = 0;
+    while (i < this.batches.length && this.batches[i].lastOffset < end) i++;
+    if (i < this.batches.length && this.batches[i].baseOffset < end)
+      throw new Error(`snapshot at ${end} is inside a batch`);
+    this.batches = this.batches.slice(i);
+    this.snapshot = snapshot;
+    // Epochs older than the first kept batch's are the snapshot's now; that epoch starts at the log start.
+    if (this.batches.length === 0) this.epochs = [];
+    else {
+      const first = this.batches[0].epoch;
+      this.epochs = this.epochs.filter((e) => e.epoch >= first);
+      if (this.epochs[0].startOffset < end) this.epochs[0] = { epoch: first, startOffset: end };
+    }
+    if (this.durable < end) this.durable = end;
+  }
+
+  installSnapshot(snapshot: RaftSnapshot): void {
+    this.batches = [];
+    this.epochs = [];
+    this.snapshot = snapshot;
+    this.durable = snapshot.endOffset;
+    for (const id of this.flushes.keys()) this.flushes.set(id, snapshot.endOffset);
   }
 
   append(batch: RaftBatch): void {
@@ -90,14 +146,16 @@ export class MemoryRaftLog implements RaftLog {
     if (batch.baseOffset !== end) throw new Error(`append at ${batch.baseOffset}, log end is ${end}`);
     if (batch.lastOffset < batch.baseOffset) throw new Error('batch with no offsets');
     const last = this.epochs[this.epochs.length - 1];
-    if (last !== undefined && batch.epoch < last.epoch)
-      throw new Error(`append of epoch ${batch.epoch} after epoch ${last.epoch}`);
+    if (batch.epoch < (last?.epoch ?? this.snapshot?.epoch ?? 0))
+      throw new Error(`append of epoch ${batch.epoch} after epoch ${last?.epoch ?? this.snapshot?.epoch}`);
     if (last === undefined || batch.epoch > last.epoch)
       this.epochs.push({ epoch: batch.epoch, startOffset: batch.baseOffset });
     this.batches.push(batch);
   }
 
   truncateTo(offset: number): void {
+    if (offset < this.startOffset())
+      throw new Error(`truncation to ${offset}, below the log start ${this.startOffset()}`);
     let i = this.batches.length;
     while (i > 0 && this.batches[i - 1].lastOffset >= offset) i--;
     this.batches.length = i;
@@ -152,7 +210,7 @@ export class MemoryRaftLog implements RaftLog {
   /** A crash: everything not yet durable is gone. */
   crash(): void {
     this.flushes.clear();
-    this.truncateTo(this.durable);
+    this.truncateTo(Math.max(this.durable, this.startOffset()));
   }
 
   private indexOf(offset: number): number {

@@ -1,5 +1,6 @@
 // What RaftNode exchanges with the world. Messages are the generated wire types of Kafka's KRaft
-// APIs (Vote 52, BeginQuorumEpoch 53, EndQuorumEpoch 54, Fetch 1 on __cluster_metadata-0), inside
+// APIs (Vote 52, BeginQuorumEpoch 53, EndQuorumEpoch 54, Fetch 1 on __cluster_metadata-0,
+// FetchSnapshot 59), inside
 // an envelope naming source, destination and correlation id: the network adapter encodes `body`
 // with the generated codec and matches responses to requests by correlation id, as a real
 // connection does.
@@ -15,6 +16,8 @@ import type {
   EndQuorumEpochResponse,
   FetchRequest,
   FetchResponse,
+  FetchSnapshotRequest,
+  FetchSnapshotResponse,
   QuorumStateData,
   VoteRequest,
   VoteResponse,
@@ -24,13 +27,15 @@ export type RaftRequest =
   | { api: 'Vote'; body: VoteRequest; preVote: boolean }
   | { api: 'BeginQuorumEpoch'; body: BeginQuorumEpochRequest }
   | { api: 'EndQuorumEpoch'; body: EndQuorumEpochRequest }
-  | { api: 'Fetch'; body: FetchRequest };
+  | { api: 'Fetch'; body: FetchRequest }
+  | { api: 'FetchSnapshot'; body: FetchSnapshotRequest };
 
 export type RaftResponse =
   | { api: 'Vote'; body: VoteResponse; preVote: boolean }
   | { api: 'BeginQuorumEpoch'; body: BeginQuorumEpochResponse }
   | { api: 'EndQuorumEpoch'; body: EndQuorumEpochResponse }
-  | { api: 'Fetch'; body: FetchResponse };
+  | { api: 'Fetch'; body: FetchResponse }
+  | { api: 'FetchSnapshot'; body: FetchSnapshotResponse };
 
 export type RaftApi = RaftRequest['api'];
 

@@ -24,6 +24,8 @@ import type {
   EndQuorumEpochRequest,
   FetchRequest,
   FetchResponse,
+  FetchSnapshotRequest,
+  FetchSnapshotResponse,
   QuorumStateData,
   VoteRequest,
 } from '../protocol/generated/index.js';
@@ -35,7 +37,7 @@ import {
   METADATA_TOPIC_ID,
   type RaftConfig,
 } from './config.js';
-import type { RaftLog } from './log.js';
+import type { RaftLog, RaftSnapshot } from './log.js';
 import type { RaftMessage, RaftOutput, RaftRequest, RaftRequestMessage, RaftResponse } from './messages.js';
 
 export type RaftRole = 'Unattached' | 'Prospective' | 'Candidate' | 'Leader' | 'Follower' | 'Resigned';
@@ -130,6 +132,10 @@ export class RaftNode {
    * majority refusing means they still hear from it.
    */
   private abandonedLeaderId = -1;
+
+  /** Follower: the leader's snapshot being fetched (KIP-630), chunk by chunk. */
+  private snapshotFetch: { endOffset: number; epoch: number; chunks: Buffer[]; received: number } | null =
+    null;
 
   private inflight = new Map<number, InflightRequest>();
   private nextCorrelationId = 0;
@@ -236,6 +242,21 @@ export class RaftNode {
     if (this.role !== 'Leader') return;
     this.becomeResigned(nowMs);
     this.tick(nowMs);
+  }
+
+  /**
+   * The application has the state of everything below endOffset in `bytes` (KIP-630): keep it as
+   * the latest snapshot and let the log start move there. Only committed state can be a snapshot,
+   * ending at a batch boundary. Returns false (nothing done) otherwise.
+   */
+  createSnapshot(endOffset: number, bytes: Buffer): boolean {
+    if (endOffset <= this.log.startOffset() || endOffset > this.highWatermark) return false;
+    const last = this.log.batchAt(endOffset - 1);
+    if (last === undefined || last.lastOffset !== endOffset - 1) return false;
+    this.log.createSnapshot({ endOffset, epoch: last.epoch, bytes });
+    if (this.flushedEnd < endOffset) this.flushedEnd = endOffset;
+    if (this.flushRequestedUpTo < endOffset) this.flushRequestedUpTo = endOffset;
+    return true;
   }
 
   takeOutputs(): RaftOutput[] {
@@ -498,6 +519,7 @@ export class RaftNode {
     this.beginQuorumResendMs = Number.POSITIVE_INFINITY;
     this.backingOff = false;
     this.fetchCorrelationId = -1;
+    this.snapshotFetch = null;
     this.parked = [];
   }
 
@@ -548,6 +570,9 @@ export class RaftNode {
         break;
       case 'Fetch':
         this.handleFetchRequest(message, request.body, now);
+        break;
+      case 'FetchSnapshot':
+        this.handleFetchSnapshotRequest(message, request.body);
         break;
     }
   }
@@ -722,11 +747,21 @@ export class RaftNode {
     this.answerFetch(message);
   }
 
-  /** Null when the log matches a follower's (fetchOffset, lastFetchedEpoch); else where ours ends. */
+  /**
+   * Null when the log matches a follower's (fetchOffset, lastFetchedEpoch); the snapshot to fetch
+   * when the follower is below our log start; else where our log of that epoch ends.
+   */
   private divergence(
     fetchOffset: number,
     lastFetchedEpoch: number,
-  ): { epoch: number; offset: number } | null {
+  ): { epoch: number; offset: number } | RaftSnapshot | null {
+    const start = this.log.startOffset();
+    const snapshot = this.log.latestSnapshot();
+    if (
+      snapshot !== undefined &&
+      (fetchOffset < start || (fetchOffset === start && lastFetchedEpoch !== snapshot.epoch))
+    )
+      return snapshot;
     if (fetchOffset === 0) return null;
     const end = this.log.endOffsetForEpoch(lastFetchedEpoch);
     if (end.epoch !== lastFetchedEpoch || end.offset < fetchOffset) return end;
@@ -762,7 +797,9 @@ export class RaftNode {
     if (errorCode === ErrorCode.NONE) {
       const fetchOffset = Number(p.fetchOffset);
       const diverging = this.divergence(fetchOffset, p.lastFetchedEpoch);
-      if (diverging !== null) {
+      if (diverging !== null && 'bytes' in diverging) {
+        partition.snapshotId = { endOffset: BigInt(diverging.endOffset), epoch: diverging.epoch };
+      } else if (diverging !== null) {
         partition.divergingEpoch = { epoch: diverging.epoch, endOffset: BigInt(diverging.offset) };
       } else if (fetchOffset < this.log.endOffset()) {
         const maxBytes = Math.max(1, Math.min(body.maxBytes, p.partitionMaxBytes, this.config.fetchMaxBytes));
@@ -784,6 +821,54 @@ export class RaftNode {
           responses: [{ topic: METADATA_TOPIC, topicId: METADATA_TOPIC_ID, partitions: [partition] }],
           nodeEndpoints: [],
         },
+      },
+    });
+  }
+
+  /** KIP-630: a chunk of our latest snapshot, for a follower below our log start. */
+  private handleFetchSnapshotRequest(message: RaftRequestMessage, body: FetchSnapshotRequest): void {
+    const p = onlyPartition(body.topics, (t) => t.name === METADATA_TOPIC);
+    if (p === undefined || p.partition !== METADATA_PARTITION) {
+      this.respondError(message, ErrorCode.INVALID_REQUEST);
+      return;
+    }
+    const partition: FetchSnapshotResponse.PartitionSnapshot = {
+      index: METADATA_PARTITION,
+      errorCode: ErrorCode.NONE,
+      snapshotId: { endOffset: p.snapshotId.endOffset, epoch: p.snapshotId.epoch },
+      currentLeader: { leaderId: this.currentLeaderId(), leaderEpoch: this.epoch },
+      size: 0n,
+      position: p.position,
+      unalignedRecords: Buffer.alloc(0),
+    };
+    const snapshot = this.log.latestSnapshot();
+    if (p.currentLeaderEpoch < this.epoch) partition.errorCode = ErrorCode.FENCED_LEADER_EPOCH;
+    else if (p.currentLeaderEpoch > this.epoch) partition.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+    else if (this.role !== 'Leader') partition.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    else if (
+      snapshot === undefined ||
+      BigInt(snapshot.endOffset) !== p.snapshotId.endOffset ||
+      snapshot.epoch !== p.snapshotId.epoch
+    ) {
+      partition.errorCode = ErrorCode.SNAPSHOT_NOT_FOUND;
+    } else if (p.position < 0n || p.position > BigInt(snapshot.bytes.length)) {
+      partition.errorCode = ErrorCode.POSITION_OUT_OF_RANGE;
+    } else {
+      const from = Number(p.position);
+      const maxBytes = Math.max(1, Math.min(body.maxBytes, this.config.fetchMaxBytes));
+      partition.size = BigInt(snapshot.bytes.length);
+      partition.unalignedRecords = snapshot.bytes.subarray(
+        from,
+        Math.min(snapshot.bytes.length, from + maxBytes),
+      );
+    }
+    this.respond(message, {
+      api: 'FetchSnapshot',
+      body: {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.NONE,
+        topics: [{ name: METADATA_TOPIC, partitions: [partition] }],
+        nodeEndpoints: [],
       },
     });
   }
@@ -846,6 +931,9 @@ export class RaftNode {
       }
       case 'Fetch':
         this.handleFetchResponse(response.body, correlationId, req, now);
+        return;
+      case 'FetchSnapshot':
+        this.handleFetchSnapshotResponse(response.body, correlationId, req, now);
         return;
     }
   }
@@ -914,6 +1002,16 @@ export class RaftNode {
     this.lastLeaderContactMs = now;
     this.fetchDeadlineMs = now + this.config.fetchTimeoutMs;
     this.nextFetchMs = now;
+    if (p.snapshotId.endOffset >= 0n && p.snapshotId.epoch >= 0) {
+      // Below the leader's log start: fetch its snapshot (KIP-630), then fetch on from its end.
+      this.snapshotFetch = {
+        endOffset: Number(p.snapshotId.endOffset),
+        epoch: p.snapshotId.epoch,
+        chunks: [],
+        received: 0,
+      };
+      return;
+    }
     if (p.divergingEpoch.epoch >= 0 && p.divergingEpoch.endOffset >= 0n) {
       this.truncateToDivergence(p.divergingEpoch.epoch, Number(p.divergingEpoch.endOffset));
       return;
@@ -943,6 +1041,54 @@ export class RaftNode {
     }
   }
 
+  private handleFetchSnapshotResponse(
+    body: FetchSnapshotResponse,
+    correlationId: number,
+    req: InflightRequest,
+    now: number,
+  ): void {
+    if (correlationId !== this.fetchCorrelationId) return;
+    this.fetchCorrelationId = -1;
+    const fetch = this.snapshotFetch;
+    if (this.role !== 'Follower' || req.epoch !== this.epoch || fetch === null) return;
+    const p = onlyPartition(body.topics, (t) => t.name === METADATA_TOPIC);
+    if (p !== undefined && p.currentLeader.leaderEpoch > this.epoch) {
+      this.maybeTransition(p.currentLeader.leaderId, p.currentLeader.leaderEpoch, now);
+      return;
+    }
+    if (
+      p === undefined ||
+      body.errorCode !== ErrorCode.NONE ||
+      p.errorCode !== ErrorCode.NONE ||
+      p.snapshotId.endOffset !== BigInt(fetch.endOffset) ||
+      p.snapshotId.epoch !== fetch.epoch ||
+      p.position !== BigInt(fetch.received) ||
+      p.size < BigInt(fetch.received + p.unalignedRecords.length)
+    ) {
+      // The snapshot went (a newer one replaced it) or the answer does not fit: start over with a Fetch.
+      this.snapshotFetch = null;
+      this.nextFetchMs = now + this.config.retryBackoffMs;
+      return;
+    }
+    this.lastLeaderContactMs = now;
+    this.fetchDeadlineMs = now + this.config.fetchTimeoutMs;
+    this.nextFetchMs = now;
+    fetch.chunks.push(Buffer.from(p.unalignedRecords));
+    fetch.received += p.unalignedRecords.length;
+    if (BigInt(fetch.received) < p.size) return;
+    // Complete: it replaces our whole log, durably; what it holds is committed.
+    this.snapshotFetch = null;
+    this.log.installSnapshot({
+      endOffset: fetch.endOffset,
+      epoch: fetch.epoch,
+      bytes: Buffer.concat(fetch.chunks),
+    });
+    this.flushedEnd = fetch.endOffset;
+    this.flushRequestedUpTo = fetch.endOffset;
+    for (const id of this.flushes.keys()) this.flushes.set(id, fetch.endOffset);
+    if (fetch.endOffset > this.highWatermark) this.highWatermark = fetch.endOffset;
+  }
+
   /** KIP-595 log reconciliation: cut the log where it stops matching the leader's. */
   private truncateToDivergence(epoch: number, endOffset: number): void {
     let offset: number;
@@ -951,6 +1097,8 @@ export class RaftNode {
       const local = this.log.endOffsetForEpoch(epoch);
       offset = local.epoch === epoch ? Math.min(local.offset, endOffset) : local.offset;
     }
+    // Never below our own snapshot: it holds committed state only.
+    offset = Math.max(offset, this.log.startOffset());
     if (offset >= this.log.endOffset()) return;
     this.log.truncateTo(offset);
     if (this.flushedEnd > offset) this.flushedEnd = offset;
@@ -1007,6 +1155,30 @@ export class RaftNode {
 
   private maybeSendFetch(now: number): void {
     if (this.role !== 'Follower' || this.fetchCorrelationId >= 0 || now < this.nextFetchMs) return;
+    const snap = this.snapshotFetch;
+    if (snap !== null) {
+      const body: FetchSnapshotRequest = {
+        clusterId: this.config.clusterId,
+        replicaId: this.config.nodeId,
+        maxBytes: this.config.fetchMaxBytes,
+        topics: [
+          {
+            name: METADATA_TOPIC,
+            partitions: [
+              {
+                partition: METADATA_PARTITION,
+                currentLeaderEpoch: this.epoch,
+                snapshotId: { endOffset: BigInt(snap.endOffset), epoch: snap.epoch },
+                position: BigInt(snap.received),
+                replicaDirectoryId: ZERO_UUID,
+              },
+            ],
+          },
+        ],
+      };
+      this.fetchCorrelationId = this.sendRequest(this.leaderId, { api: 'FetchSnapshot', body }, now);
+      return;
+    }
     // Report only a durable log: the leader counts our fetchOffset towards the high watermark.
     if (this.flushedEnd < this.log.endOffset()) return;
     const fetchOffset = this.log.endOffset();
@@ -1159,6 +1331,10 @@ export class RaftNode {
         preVote: message.request.api === 'Vote' && message.request.preVote,
         body: { errorCode, topics: [], nodeEndpoints: [] },
       });
+    } else if (api === 'FetchSnapshot') {
+      this.respond(message, { api, body: { throttleTimeMs: 0, errorCode, topics: [], nodeEndpoints: [] } });
+    } else if (api === 'BeginQuorumEpoch') {
+      this.respond(message, { api, body: { errorCode, topics: [], nodeEndpoints: [] } });
     } else {
       this.respond(message, { api, body: { errorCode, topics: [], nodeEndpoints: [] } });
     }

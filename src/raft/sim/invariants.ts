@@ -8,8 +8,11 @@
 //   its high watermark.
 // - Committed entries never disappear: the last committed entry is on the disks of a majority of
 //   voters, so no set of crashes can lose it.
+// - A snapshot holds committed entries only. (In the simulation a snapshot's content is the
+//   batches it replaces, so it is checked against the committed record like the log.)
 
-import { MemoryRaftLog } from '../log.js';
+import { splitBatches } from '../batch.js';
+import { MemoryRaftLog, type RaftSnapshot } from '../log.js';
 import type { RaftNode } from '../raft-node.js';
 
 export class InvariantViolation extends Error {
@@ -49,6 +52,7 @@ export class QuorumInvariants {
   /** committed[o] = key of the batch holding offset o. */
   private committed: number[] = [];
   private tracks = new Map<number, NodeTrack>();
+  private verifiedSnapshots = new WeakSet<RaftSnapshot>();
 
   constructor(voterCount: number) {
     this.majority = Math.floor(voterCount / 2) + 1;
@@ -101,8 +105,13 @@ export class QuorumInvariants {
           `node ${n.id}: high watermark ${hw} beyond its log end ${n.log.endOffset()}`,
         );
       }
+      const snapshot = n.log.latestSnapshot();
+      if (snapshot !== undefined && !this.verifiedSnapshots.has(snapshot)) {
+        this.checkSnapshot(n.id, snapshot);
+        this.verifiedSnapshots.add(snapshot);
+      }
       // Every entry below the high watermark agrees with the committed record (or extends it).
-      let o = track.verifiedUpTo;
+      let o = Math.max(track.verifiedUpTo, n.log.startOffset());
       while (o < hw) {
         const b = n.log.batchAt(o);
         if (b === undefined) throw new InvariantViolation(`node ${n.id}: no entry at committed offset ${o}`);
@@ -130,6 +139,10 @@ export class QuorumInvariants {
       let onDisk = 0;
       for (const n of nodes) {
         if (n.log.durableEndOffset() < c) continue;
+        if (c - 1 < n.log.startOffset()) {
+          onDisk++; // in its snapshot, whose content was checked
+          continue;
+        }
         const b = n.log.batchAt(c - 1);
         if (b !== undefined && batchKey(b.epoch, b.bytes) === key) onDisk++;
       }
@@ -138,6 +151,46 @@ export class QuorumInvariants {
           `committed offset ${c - 1} is on ${onDisk} disks, fewer than a majority`,
         );
       }
+    }
+  }
+
+  /** Offsets [from, to) hold the entry `key` (of `epoch`): it must match or extend the record. */
+  private checkCommitted(node: number, from: number, to: number, epoch: number, key: number): void {
+    for (let x = from; x < to; x++) {
+      const known = this.committed[x];
+      if (known === undefined) {
+        if (x !== this.committed.length)
+          throw new InvariantViolation(`node ${node}: committed offset ${x} after a gap`);
+        this.committed.push(key);
+      } else if (known !== key) {
+        throw new InvariantViolation(
+          `node ${node}: committed offset ${x} holds an entry of epoch ${epoch}, the committed record one of epoch ${Math.floor(known / 4294967296)} (a committed entry changed)`,
+        );
+      }
+    }
+  }
+
+  private checkSnapshot(node: number, snapshot: RaftSnapshot): void {
+    let batches: ReturnType<typeof splitBatches>;
+    try {
+      batches = splitBatches(snapshot.bytes);
+    } catch (e) {
+      throw new InvariantViolation(
+        `node ${node}: snapshot ${snapshot.endOffset}-${snapshot.epoch} is corrupt: ${String(e)}`,
+      );
+    }
+    let next = 0;
+    for (const b of batches) {
+      if (b.baseOffset !== next)
+        throw new InvariantViolation(`node ${node}: snapshot with a gap at offset ${next}`);
+      this.checkCommitted(node, b.baseOffset, b.lastOffset + 1, b.epoch, batchKey(b.epoch, b.bytes));
+      next = b.lastOffset + 1;
+    }
+    const last = batches[batches.length - 1];
+    if (next !== snapshot.endOffset || last === undefined || last.epoch !== snapshot.epoch) {
+      throw new InvariantViolation(
+        `node ${node}: snapshot ${snapshot.endOffset}-${snapshot.epoch} holds offsets up to ${next}, last epoch ${last?.epoch}`,
+      );
     }
   }
 }

@@ -75,6 +75,7 @@ type SimEvent =
   | { kind: 'stateWritten'; node: number; incarnation: number; seq: number; state: QuorumStateData }
   | { kind: 'client' }
   | { kind: 'fault' }
+  | { kind: 'snapshot' }
   | { kind: 'heal' };
 
 interface Scheduled {
@@ -197,6 +198,7 @@ export class RaftSimulation {
       this.schedule(this.rng.int(20, 200), { kind: 'client' });
       this.schedule(this.rng.int(200, 2000), { kind: 'fault' });
       this.schedule(this.opts.chaosMs, { kind: 'heal' });
+      this.schedule(this.rng.int(500, 4000), { kind: 'snapshot' });
       const end = this.opts.chaosMs + this.opts.livenessBoundMs;
       for (;;) {
         const next = this.queue.pop();
@@ -315,6 +317,10 @@ export class RaftSimulation {
         if (!this.chaos) return;
         this.fault();
         this.schedule(this.rng.int(100, 2000), { kind: 'fault' });
+        return;
+      case 'snapshot':
+        this.snapshot();
+        this.schedule(this.rng.int(500, 4000), { kind: 'snapshot' });
         return;
       case 'heal':
         this.record(9, 0, 0, 0, () => 'heal: network whole, every node up, no more faults');
@@ -450,6 +456,33 @@ export class RaftSimulation {
     }
   }
 
+  /**
+   * A node takes a snapshot at its high watermark (rounded down to a batch boundary), as the
+   * metadata layer will. Its content here is the batches it replaces, so that the invariants can
+   * check it against the committed record.
+   */
+  private snapshot(): void {
+    const live = this.nodes.filter((n) => n.raft !== null);
+    if (live.length === 0) return;
+    const n = this.rng.pick(live);
+    const raft = n.raft as RaftNode;
+    const hw = raft.highWatermark;
+    const start = n.log.startOffset();
+    if (hw <= start) return;
+    const b = n.log.batchAt(hw - 1);
+    if (b === undefined) return;
+    const end = b.lastOffset === hw - 1 ? hw : b.baseOffset;
+    if (end <= start) return;
+    const parts = [n.log.latestSnapshot()?.bytes ?? Buffer.alloc(0)];
+    for (const batch of n.log.read(start, Number.MAX_SAFE_INTEGER)) {
+      if (batch.baseOffset >= end) break;
+      parts.push(batch.bytes);
+    }
+    if (raft.createSnapshot(end, Buffer.concat(parts))) {
+      this.record(13, n.id, end, 0, () => `snapshot ${n.id} at ${end}`);
+    }
+  }
+
   private client(): void {
     const leaders = this.nodes.filter((n) => n.raft?.role === 'Leader');
     if (leaders.length === 0) return;
@@ -520,6 +553,8 @@ function apiNumber(api: string): number {
       return 53;
     case 'EndQuorumEpoch':
       return 54;
+    case 'FetchSnapshot':
+      return 59;
     default:
       return 1;
   }
