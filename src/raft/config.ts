@@ -29,6 +29,8 @@ export interface RaftConfig {
   fetchMaxWaitMs: number;
   /** Bytes of record batches a Fetch response carries at most (at least one batch is sent). */
   fetchMaxBytes: number;
+  /** Bytes of snapshot a FetchSnapshot response carries at most. */
+  fetchSnapshotMaxBytes: number;
   /** KIP-996: a replica asks for pre-votes before bumping the epoch. */
   preVote: boolean;
   /**
@@ -50,7 +52,9 @@ export const RAFT_DEFAULTS = {
   requestTimeoutMs: 2000,
   retryBackoffMs: 20,
   fetchMaxWaitMs: 500,
+  // Kafka's KafkaRaftClient fetches up to 8 MiB (MAX_FETCH_SIZE_BYTES), log and snapshot alike.
   fetchMaxBytes: 8 * 1024 * 1024,
+  fetchSnapshotMaxBytes: 8 * 1024 * 1024,
   preVote: true,
 } as const;
 

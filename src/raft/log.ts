@@ -58,6 +58,8 @@ export interface RaftLog {
   /** The batch holding `offset`, if the log has it. */
   batchAt(offset: number): RaftBatch | undefined;
   latestSnapshot(): RaftSnapshot | undefined;
+  /** A snapshot still kept, by id: followers may be part-way through fetching an older one. */
+  snapshotById(endOffset: number, epoch: number): RaftSnapshot | undefined;
   /**
    * Stores a snapshot of the committed prefix ending at a batch boundary, durably, and moves the
    * log start to its end (the batches below go).
@@ -81,6 +83,9 @@ export class MemoryRaftLog implements RaftLog {
   private flushes = new Map<number, number>();
   private nextFlushId = 0;
   private snapshot: RaftSnapshot | undefined;
+  /** The latest snapshots, newest last (Kafka keeps older ones until retention deletes them). */
+  private kept: RaftSnapshot[] = [];
+  private static readonly KEPT_SNAPSHOTS = 3;
 
   startOffset(): number {
     return this.snapshot?.endOffset ?? 0;
@@ -113,6 +118,16 @@ export class MemoryRaftLog implements RaftLog {
     return this.snapshot;
   }
 
+  snapshotById(endOffset: number, epoch: number): RaftSnapshot | undefined {
+    return this.kept.find((s) => s.endOffset === endOffset && s.epoch === epoch);
+  }
+
+  private keep(snapshot: RaftSnapshot): void {
+    this.snapshot = snapshot;
+    this.kept.push(snapshot);
+    if (this.kept.length > MemoryRaftLog.KEPT_SNAPSHOTS) this.kept.shift();
+  }
+
   createSnapshot(snapshot: RaftSnapshot): void {
     const end = snapshot.endOffset;
     if (end <= this.startOffset()) return;
@@ -122,7 +137,7 @@ export class MemoryRaftLog implements RaftLog {
     if (i < this.batches.length && this.batches[i].baseOffset < end)
       throw new Error(`snapshot at ${end} is inside a batch`);
     this.batches = this.batches.slice(i);
-    this.snapshot = snapshot;
+    this.keep(snapshot);
     // Epochs older than the first kept batch's are the snapshot's now; that epoch starts at the log start.
     if (this.batches.length === 0) this.epochs = [];
     else {
@@ -136,7 +151,7 @@ export class MemoryRaftLog implements RaftLog {
   installSnapshot(snapshot: RaftSnapshot): void {
     this.batches = [];
     this.epochs = [];
-    this.snapshot = snapshot;
+    this.keep(snapshot);
     this.durable = snapshot.endOffset;
     for (const id of this.flushes.keys()) this.flushes.set(id, snapshot.endOffset);
   }

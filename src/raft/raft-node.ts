@@ -841,21 +841,17 @@ export class RaftNode {
       position: p.position,
       unalignedRecords: Buffer.alloc(0),
     };
-    const snapshot = this.log.latestSnapshot();
+    const snapshot = this.log.snapshotById(Number(p.snapshotId.endOffset), p.snapshotId.epoch);
     if (p.currentLeaderEpoch < this.epoch) partition.errorCode = ErrorCode.FENCED_LEADER_EPOCH;
     else if (p.currentLeaderEpoch > this.epoch) partition.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
     else if (this.role !== 'Leader') partition.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
-    else if (
-      snapshot === undefined ||
-      BigInt(snapshot.endOffset) !== p.snapshotId.endOffset ||
-      snapshot.epoch !== p.snapshotId.epoch
-    ) {
+    else if (snapshot === undefined) {
       partition.errorCode = ErrorCode.SNAPSHOT_NOT_FOUND;
     } else if (p.position < 0n || p.position > BigInt(snapshot.bytes.length)) {
       partition.errorCode = ErrorCode.POSITION_OUT_OF_RANGE;
     } else {
       const from = Number(p.position);
-      const maxBytes = Math.max(1, Math.min(body.maxBytes, this.config.fetchMaxBytes));
+      const maxBytes = Math.max(1, Math.min(body.maxBytes, this.config.fetchSnapshotMaxBytes));
       partition.size = BigInt(snapshot.bytes.length);
       partition.unalignedRecords = snapshot.bytes.subarray(
         from,
@@ -1160,7 +1156,7 @@ export class RaftNode {
       const body: FetchSnapshotRequest = {
         clusterId: this.config.clusterId,
         replicaId: this.config.nodeId,
-        maxBytes: this.config.fetchMaxBytes,
+        maxBytes: this.config.fetchSnapshotMaxBytes,
         topics: [
           {
             name: METADATA_TOPIC,

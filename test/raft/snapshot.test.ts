@@ -12,9 +12,13 @@ import type { RaftMessage } from '../../src/raft/messages.js';
 import type { RaftNode } from '../../src/raft/raft-node.js';
 import { ManualCluster } from './harness.js';
 
-/** The snapshot content the simulation uses: every batch below endOffset. */
+/** The snapshot content the simulation uses: every batch below endOffset (the last snapshot's and the log's). */
 function snapshotBytes(raft: RaftNode, endOffset: number): Buffer {
-  return concatBatches(raft.log.read(0, Number.MAX_SAFE_INTEGER).filter((b) => b.lastOffset < endOffset));
+  const prev = raft.log.latestSnapshot()?.bytes ?? Buffer.alloc(0);
+  const batches = raft.log
+    .read(raft.log.startOffset(), Number.MAX_SAFE_INTEGER)
+    .filter((b) => b.lastOffset < endOffset);
+  return Buffer.concat([prev, concatBatches(batches)]);
 }
 
 function fetchSnapshotRequest(
@@ -57,7 +61,7 @@ function fetchSnapshotRequest(
 
 describe('Raft snapshots (KIP-630)', () => {
   it('a follower below the log start fetches the snapshot in chunks, installs it and catches up', () => {
-    const c = new ManualCluster([1, 2, 3], { fetchMaxBytes: 100 });
+    const c = new ManualCluster([1, 2, 3], { fetchMaxBytes: 100, fetchSnapshotMaxBytes: 100 });
     c.runUntil(() => c.leader() !== undefined && c.nodes.every((n) => n.raft?.highWatermark === 1));
     const leader = c.leader() as RaftNode;
     const lagging = [1, 2, 3].find((id) => id !== leader.config.nodeId) as number;
@@ -149,6 +153,44 @@ describe('Raft snapshots (KIP-630)', () => {
     );
     expect(answer(fetchSnapshotRequest(f, id, 0, 1, 1, 0n)).errorCode).toBe(ErrorCode.FENCED_LEADER_EPOCH);
     expect(answer(fetchSnapshotRequest(f, id, 2, 1, 1, 0n)).errorCode).toBe(ErrorCode.UNKNOWN_LEADER_EPOCH);
+  });
+
+  it('keeps serving an older snapshot a follower is part-way through while newer ones are taken', () => {
+    // Regression (seeds 1896, 5707, 5717 of an earlier build): with only the latest snapshot kept, a
+    // follower fetching in small chunks was answered SNAPSHOT_NOT_FOUND at every new snapshot and
+    // never caught up.
+    const c = new ManualCluster([1, 2, 3]);
+    c.runUntil(() => c.leader() !== undefined && c.nodes.every((n) => n.raft?.highWatermark === 1));
+    const leader = c.leader() as RaftNode;
+    const id = leader.config.nodeId;
+    const f = [1, 2, 3].find((x) => x !== id) as number;
+    const snapshots: { end: number; epoch: number }[] = [];
+    for (let i = 0; i < 4; i++) {
+      leader.propose([Buffer.from(`v${i}`)], c.now);
+      c.settle();
+      c.runUntil(() => leader.highWatermark === leader.log.endOffset());
+      const end = leader.highWatermark;
+      expect(leader.createSnapshot(end, snapshotBytes(leader, end))).toBe(true);
+      snapshots.push({ end, epoch: leader.epoch });
+    }
+    const code = (s: { end: number; epoch: number }) => {
+      leader.receive(fetchSnapshotRequest(f, id, leader.epoch, s.end, s.epoch, 0n), c.now);
+      const out = leader.takeOutputs().find((o) => o.type === 'send');
+      if (
+        out?.type !== 'send' ||
+        out.message.kind !== 'response' ||
+        out.message.response.api !== 'FetchSnapshot'
+      )
+        throw new Error('no FetchSnapshot answer');
+      return out.message.response.body.topics[0].partitions[0].errorCode;
+    };
+    // The three latest are kept; the oldest is gone.
+    expect(snapshots.map(code)).toEqual([
+      ErrorCode.SNAPSHOT_NOT_FOUND,
+      ErrorCode.NONE,
+      ErrorCode.NONE,
+      ErrorCode.NONE,
+    ]);
   });
 
   it('MemoryRaftLog: the snapshot moves the log start, answers for its epoch, and survives a crash', () => {

@@ -148,6 +148,7 @@ export class RaftSimulation {
   private maxDelayMs: number;
   private maxDiskMs: number;
   private fetchMaxBytes: number;
+  private fetchSnapshotMaxBytes: number;
   private chaos = true;
 
   /** (destination, source, correlationId) of a delivered request → requester incarnation. */
@@ -177,6 +178,9 @@ export class RaftSimulation {
     this.maxDiskMs = this.rng.int(0, 15);
     // Small fetches (one to a few batches) make partial replication, and its corner cases, common.
     this.fetchMaxBytes = this.rng.int(60, 400);
+    // Snapshots move in a few chunks: one byte-sized chunk per round trip could never catch up
+    // with the snapshots the nodes keep taking.
+    this.fetchSnapshotMaxBytes = this.rng.int(2048, 32768);
     for (const id of this.voters) {
       this.nodes.push({
         id,
@@ -198,7 +202,7 @@ export class RaftSimulation {
       this.schedule(this.rng.int(20, 200), { kind: 'client' });
       this.schedule(this.rng.int(200, 2000), { kind: 'fault' });
       this.schedule(this.opts.chaosMs, { kind: 'heal' });
-      this.schedule(this.rng.int(500, 4000), { kind: 'snapshot' });
+      this.schedule(this.rng.int(1000, 6000), { kind: 'snapshot' });
       const end = this.opts.chaosMs + this.opts.livenessBoundMs;
       for (;;) {
         const next = this.queue.pop();
@@ -320,7 +324,7 @@ export class RaftSimulation {
         return;
       case 'snapshot':
         this.snapshot();
-        this.schedule(this.rng.int(500, 4000), { kind: 'snapshot' });
+        this.schedule(this.rng.int(1000, 6000), { kind: 'snapshot' });
         return;
       case 'heal':
         this.record(9, 0, 0, 0, () => 'heal: network whole, every node up, no more faults');
@@ -411,6 +415,7 @@ export class RaftSimulation {
       voters: this.voters,
       clusterId: 'sim',
       fetchMaxBytes: this.fetchMaxBytes,
+      fetchSnapshotMaxBytes: this.fetchSnapshotMaxBytes,
       unsafeFaults: this.opts.unsafeFaults,
     });
     n.raft = new RaftNode({
