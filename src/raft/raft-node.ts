@@ -759,7 +759,10 @@ export class RaftNode {
     const snapshot = this.log.latestSnapshot();
     if (
       snapshot !== undefined &&
-      (fetchOffset < start || (fetchOffset === start && lastFetchedEpoch !== snapshot.epoch))
+      (fetchOffset < start ||
+        (fetchOffset === start && lastFetchedEpoch !== snapshot.epoch) ||
+        // Its last epoch ended inside our snapshot: we can no longer tell where it diverges.
+        lastFetchedEpoch < snapshot.epoch)
     )
       return snapshot;
     if (fetchOffset === 0) return null;

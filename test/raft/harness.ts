@@ -3,7 +3,7 @@
 // drop filter). Invariants (src/raft/sim/invariants.ts) are checked after every step.
 
 import type { QuorumStateData } from '../../src/protocol/generated/index.js';
-import { type RaftConfig, raftConfig } from '../../src/raft/config.js';
+import { METADATA_TOPIC, METADATA_TOPIC_ID, type RaftConfig, raftConfig } from '../../src/raft/config.js';
 import type { RaftMessage, RaftOutput } from '../../src/raft/messages.js';
 import { RaftNode } from '../../src/raft/raft-node.js';
 import { QuorumInvariants, TrackedLog } from '../../src/raft/sim/invariants.js';
@@ -135,4 +135,54 @@ export class ManualCluster {
 /** Only these nodes talk to each other. */
 export function only(...ids: number[]): (a: number, b: number) => boolean {
   return (a, b) => ids.includes(a) && ids.includes(b);
+}
+
+/** A follower's Fetch of __cluster_metadata-0 (maxWaitMs 0: answered at once). */
+export function fetchRequest(
+  from: number,
+  to: number,
+  epoch: number,
+  fetchOffset: number,
+  lastFetchedEpoch: number,
+  topic = METADATA_TOPIC,
+): RaftMessage {
+  return {
+    kind: 'request',
+    source: from,
+    destination: to,
+    correlationId: 9,
+    request: {
+      api: 'Fetch',
+      body: {
+        clusterId: 'test',
+        replicaId: from,
+        replicaState: { replicaId: from, replicaEpoch: -1n },
+        maxWaitMs: 0,
+        minBytes: 0,
+        maxBytes: 1 << 20,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [
+          {
+            topic,
+            topicId: topic === METADATA_TOPIC ? METADATA_TOPIC_ID : 'AAAAAAAAAAAAAAAAAAAAAg',
+            partitions: [
+              {
+                partition: 0,
+                currentLeaderEpoch: epoch,
+                fetchOffset: BigInt(fetchOffset),
+                lastFetchedEpoch,
+                logStartOffset: 0n,
+                partitionMaxBytes: 1 << 20,
+                replicaDirectoryId: 'AAAAAAAAAAAAAAAAAAAAAA',
+              },
+            ],
+          },
+        ],
+        forgottenTopicsData: [],
+        rackId: '',
+      },
+    },
+  };
 }

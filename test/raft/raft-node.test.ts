@@ -11,7 +11,7 @@ import { MemoryRaftLog, type RaftLog } from '../../src/raft/log.js';
 import type { RaftMessage, RaftOutput, RaftResponseMessage } from '../../src/raft/messages.js';
 import { RaftNode } from '../../src/raft/raft-node.js';
 import { batchKey, InvariantViolation } from '../../src/raft/sim/invariants.js';
-import { ManualCluster, only } from './harness.js';
+import { fetchRequest, ManualCluster, only } from './harness.js';
 
 const VOTERS = [1, 2, 3];
 
@@ -112,55 +112,6 @@ function voteAnswer(sent: RaftMessage[]) {
   expect(m.kind).toBe('response');
   if (m.response.api !== 'Vote') throw new Error('not a vote response');
   return m.response.body.topics[0].partitions[0];
-}
-
-function fetchRequest(
-  from: number,
-  to: number,
-  epoch: number,
-  fetchOffset: number,
-  lastFetchedEpoch: number,
-  topic = METADATA_TOPIC,
-): RaftMessage {
-  return {
-    kind: 'request',
-    source: from,
-    destination: to,
-    correlationId: 9,
-    request: {
-      api: 'Fetch',
-      body: {
-        clusterId: 'test',
-        replicaId: from,
-        replicaState: { replicaId: from, replicaEpoch: -1n },
-        maxWaitMs: 0,
-        minBytes: 0,
-        maxBytes: 1 << 20,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [
-          {
-            topic,
-            topicId: topic === METADATA_TOPIC ? METADATA_TOPIC_ID : 'AAAAAAAAAAAAAAAAAAAAAg',
-            partitions: [
-              {
-                partition: 0,
-                currentLeaderEpoch: epoch,
-                fetchOffset: BigInt(fetchOffset),
-                lastFetchedEpoch,
-                logStartOffset: 0n,
-                partitionMaxBytes: 1 << 20,
-                replicaDirectoryId: 'AAAAAAAAAAAAAAAAAAAAAA',
-              },
-            ],
-          },
-        ],
-        forgottenTopicsData: [],
-        rackId: '',
-      },
-    },
-  };
 }
 
 function fetchPartition(m: RaftMessage): FetchResponse.PartitionData {

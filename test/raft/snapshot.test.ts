@@ -10,7 +10,7 @@ import { METADATA_TOPIC } from '../../src/raft/config.js';
 import { MemoryRaftLog } from '../../src/raft/log.js';
 import type { RaftMessage } from '../../src/raft/messages.js';
 import type { RaftNode } from '../../src/raft/raft-node.js';
-import { ManualCluster } from './harness.js';
+import { fetchRequest, ManualCluster } from './harness.js';
 
 /** The snapshot content the simulation uses: every batch below endOffset (the last snapshot's and the log's). */
 function snapshotBytes(raft: RaftNode, endOffset: number): Buffer {
@@ -120,6 +120,28 @@ describe('Raft snapshots (KIP-630)', () => {
     expect(leader.createSnapshot(5, Buffer.alloc(1))).toBe(false); // beyond the log
     expect(leader.createSnapshot(4, snapshotBytes(leader, 4))).toBe(true);
     expect(leader.createSnapshot(4, Buffer.alloc(1))).toBe(false); // not beyond the log start
+  });
+
+  it('answers a Fetch whose last epoch ended inside the snapshot with the snapshot id', () => {
+    const c = new ManualCluster([1, 2, 3]);
+    c.runUntil(() => c.leader() !== undefined && c.nodes.every((n) => n.raft?.highWatermark === 1));
+    const leader = c.leader() as RaftNode;
+    const id = leader.config.nodeId;
+    const f = [1, 2, 3].find((x) => x !== id) as number;
+    expect(leader.createSnapshot(1, snapshotBytes(leader, 1))).toBe(true);
+    const answer = (fetchOffset: number, lastFetchedEpoch: number) => {
+      leader.receive(fetchRequest(f, id, 1, fetchOffset, lastFetchedEpoch), c.now);
+      const out = leader.takeOutputs().find((o) => o.type === 'send');
+      if (out?.type !== 'send' || out.message.kind !== 'response' || out.message.response.api !== 'Fetch')
+        throw new Error('no Fetch answer');
+      return out.message.response.body.responses[0].partitions[0];
+    };
+    expect(answer(0, 0).snapshotId).toEqual({ endOffset: 1n, epoch: 1 }); // below the log start
+    expect(answer(1, 0).snapshotId).toEqual({ endOffset: 1n, epoch: 1 }); // at it, another epoch
+    expect(answer(3, 0).snapshotId).toEqual({ endOffset: 1n, epoch: 1 }); // its epoch is inside the snapshot
+    const ok = answer(1, 1); // at it, the snapshot's epoch: fetches on
+    expect(ok.snapshotId.endOffset).toBe(-1n);
+    expect(ok.divergingEpoch.epoch).toBe(-1);
   });
 
   it('answers FetchSnapshot errors as Kafka: SNAPSHOT_NOT_FOUND, POSITION_OUT_OF_RANGE, fenced epochs', () => {
