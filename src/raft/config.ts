@@ -42,6 +42,8 @@ export interface RaftConfig {
     skipVoteLogCheck?: boolean;
     /** Advance the high watermark over entries of earlier epochs without waiting for one of the leader's epoch. */
     skipCurrentEpochCommitRule?: boolean;
+    /** Count appended but unflushed entries: the leader's own log end, a follower's fetch before its flush. */
+    countUnflushedEntries?: boolean;
   };
 }
 

@@ -280,7 +280,11 @@ export class RaftNode {
         if (this.fetchCorrelationId >= 0) {
           const req = this.inflight.get(this.fetchCorrelationId);
           if (req !== undefined) t = Math.min(t, req.sentMs + this.config.requestTimeoutMs);
-        } else if (this.flushedEnd >= this.log.endOffset()) t = Math.min(t, this.nextFetchMs);
+        } else if (
+          this.flushedEnd >= this.log.endOffset() ||
+          this.config.unsafeFaults?.countUnflushedEntries === true
+        )
+          t = Math.min(t, this.nextFetchMs);
         break;
       case 'Leader':
         t = Math.min(this.checkQuorumDeadlineMs, this.beginQuorumResendMs);
@@ -1110,7 +1114,9 @@ export class RaftNode {
   private maybeAdvanceHighWatermark(): void {
     const offsets: number[] = [];
     for (const v of this.config.voters) {
-      offsets.push(v === this.config.nodeId ? this.flushedEnd : (this.replicas.get(v)?.endOffset ?? -1));
+      const own =
+        this.config.unsafeFaults?.countUnflushedEntries === true ? this.log.endOffset() : this.flushedEnd;
+      offsets.push(v === this.config.nodeId ? own : (this.replicas.get(v)?.endOffset ?? -1));
     }
     offsets.sort((a, b) => b - a);
     const candidate = offsets[this.majority - 1];
@@ -1179,7 +1185,8 @@ export class RaftNode {
       return;
     }
     // Report only a durable log: the leader counts our fetchOffset towards the high watermark.
-    if (this.flushedEnd < this.log.endOffset()) return;
+    if (this.flushedEnd < this.log.endOffset() && this.config.unsafeFaults?.countUnflushedEntries !== true)
+      return;
     const fetchOffset = this.log.endOffset();
     const body: FetchRequest = {
       clusterId: this.config.clusterId,

@@ -83,6 +83,16 @@ describe('KRaft simulation', () => {
     if (caught !== undefined) expect(runSimulation({ seed: caught.seed, nodes: 3 }).ok).toBe(true);
   });
 
+  it('catches a high watermark that counts unflushed entries (a fault-injected variant)', () => {
+    let caught: SimulationResult | undefined;
+    for (let seed = 1; seed <= 100 && caught === undefined; seed++) {
+      const r = runSimulation({ seed, nodes: 3, unsafeFaults: { countUnflushedEntries: true } });
+      if (!r.ok) caught = r;
+    }
+    expect(caught?.violation).toMatch(/disks|committed|truncated/);
+    if (caught !== undefined) expect(runSimulation({ seed: caught.seed, nodes: 3 }).ok).toBe(true);
+  });
+
   it('catches a high watermark that ignores the current-epoch rule (Raft figure 8, scripted)', () => {
     expect(() => figure8(true)).toThrow(InvariantViolation);
     expect(() => figure8(false)).not.toThrow();
