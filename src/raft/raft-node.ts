@@ -21,6 +21,8 @@
 import { ErrorCode } from '../protocol/errors.js';
 import type {
   BeginQuorumEpochRequest,
+  DescribeQuorumRequest,
+  DescribeQuorumResponse,
   EndQuorumEpochRequest,
   FetchRequest,
   FetchResponse,
@@ -51,6 +53,16 @@ interface ReplicaState {
   endOffset: number;
   /** It acknowledged BeginQuorumEpoch, or fetched in this epoch. */
   acknowledged: boolean;
+  /** DescribeQuorum: when it last fetched, -1 if never in this epoch. */
+  lastFetchMs: number;
+  /** DescribeQuorum: the latest time at which its log had reached ours (Kafka's lastCaughtUpTimestamp). */
+  lastCaughtUpMs: number;
+  /** Our log end when it last fetched. */
+  lastFetchLeaderEnd: number;
+}
+
+function newReplicaState(): ReplicaState {
+  return { endOffset: -1, acknowledged: false, lastFetchMs: -1, lastCaughtUpMs: -1, lastFetchLeaderEnd: -1 };
 }
 
 interface ParkedFetch {
@@ -112,6 +124,8 @@ export class RaftNode {
 
   // Leader.
   private replicas = new Map<number, ReplicaState>();
+  /** Replicas fetching that are not voters (observers), for DescribeQuorum. */
+  private observers = new Map<number, ReplicaState>();
   private epochStartOffset = 0;
   private fetchedSinceCheck = new Set<number>();
   private parked: ParkedFetch[] = [];
@@ -453,8 +467,9 @@ export class RaftNode {
     this.persist();
     this.replicas = new Map();
     for (const v of this.config.voters) {
-      if (v !== this.config.nodeId) this.replicas.set(v, { endOffset: -1, acknowledged: false });
+      if (v !== this.config.nodeId) this.replicas.set(v, newReplicaState());
     }
+    this.observers = new Map();
     this.fetchedSinceCheck = new Set();
     this.checkQuorumDeadlineMs = now + Math.floor(this.config.fetchTimeoutMs * CHECK_QUORUM_TIMEOUT_FACTOR);
     // The epoch opens with a LeaderChange control record; committing it commits everything before.
@@ -731,6 +746,7 @@ export class RaftNode {
     }
     const diverging = this.divergence(fetchOffset, p.lastFetchedEpoch);
     const replica = this.replicas.get(replicaId);
+    if (diverging === null) this.recordFetch(replica ?? this.observer(replicaId), fetchOffset, now);
     if (diverging === null && replica !== undefined) {
       // The follower's log matches ours up to fetchOffset, and all of it is on its disk.
       replica.endOffset = fetchOffset;
@@ -749,6 +765,100 @@ export class RaftNode {
       return;
     }
     this.answerFetch(message);
+  }
+
+  private observer(replicaId: number): ReplicaState {
+    let state = this.observers.get(replicaId);
+    if (state === undefined) {
+      state = newReplicaState();
+      this.observers.set(replicaId, state);
+    }
+    return state;
+  }
+
+  /** Fetch times for DescribeQuorum, as Kafka's LeaderState.updateReplicaState keeps them. */
+  private recordFetch(state: ReplicaState, fetchOffset: number, now: number): void {
+    const leaderEnd = this.log.endOffset();
+    if (fetchOffset >= leaderEnd) state.lastCaughtUpMs = Math.max(state.lastCaughtUpMs, now);
+    else if (state.lastFetchLeaderEnd > 0 && fetchOffset >= state.lastFetchLeaderEnd)
+      state.lastCaughtUpMs = Math.max(state.lastCaughtUpMs, state.lastFetchMs);
+    state.lastFetchLeaderEnd = leaderEnd;
+    state.lastFetchMs = now;
+    state.endOffset = fetchOffset;
+  }
+
+  /**
+   * DescribeQuorum (API 55, answered by the leader only): the voters' and observers' log ends and
+   * fetch times, the high watermark.
+   */
+  describeQuorum(request: DescribeQuorumRequest, nowMs: number): DescribeQuorumResponse {
+    const p = onlyPartition(request.topics, (t) => t.topicName === METADATA_TOPIC);
+    const error = (errorCode: number): DescribeQuorumResponse => ({
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      topics: [
+        {
+          topicName: request.topics[0]?.topicName ?? METADATA_TOPIC,
+          partitions: [
+            {
+              partitionIndex: p?.partitionIndex ?? METADATA_PARTITION,
+              errorCode,
+              errorMessage: null,
+              leaderId: -1,
+              leaderEpoch: -1,
+              highWatermark: -1n,
+              currentVoters: [],
+              observers: [],
+            },
+          ],
+        },
+      ],
+      nodes: [],
+    });
+    if (p === undefined || p.partitionIndex !== METADATA_PARTITION)
+      return error(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    if (this.role !== 'Leader') return error(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    const describe = (replicaId: number, s: ReplicaState): DescribeQuorumResponse.ReplicaState => ({
+      replicaId,
+      replicaDirectoryId: ZERO_UUID,
+      logEndOffset: BigInt(s.endOffset),
+      lastFetchTimestamp: BigInt(s.lastFetchMs),
+      lastCaughtUpTimestamp: BigInt(s.lastCaughtUpMs),
+    });
+    const self = this.config.nodeId;
+    const voters = this.config.voters.map((v) =>
+      v === self
+        ? {
+            replicaId: self,
+            replicaDirectoryId: ZERO_UUID,
+            logEndOffset: BigInt(this.log.endOffset()),
+            lastFetchTimestamp: BigInt(nowMs),
+            lastCaughtUpTimestamp: BigInt(nowMs),
+          }
+        : describe(v, this.replicas.get(v) ?? newReplicaState()),
+    );
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      topics: [
+        {
+          topicName: METADATA_TOPIC,
+          partitions: [
+            {
+              partitionIndex: METADATA_PARTITION,
+              errorCode: ErrorCode.NONE,
+              errorMessage: null,
+              leaderId: self,
+              leaderEpoch: this.epoch,
+              highWatermark: BigInt(this.highWatermark),
+              currentVoters: voters,
+              observers: [...this.observers].map(([id, s]) => describe(id, s)),
+            },
+          ],
+        },
+      ],
+      nodes: [],
+    };
   }
 
   /**

@@ -528,6 +528,42 @@ describe('RaftNode replication', () => {
   });
 });
 
+describe('RaftNode DescribeQuorum', () => {
+  it('the leader describes voters and observers with log ends and fetch times; others answer NOT_LEADER_OR_FOLLOWER', () => {
+    const c = electedCluster();
+    const leader = c.leader() as RaftNode;
+    const id = leader.config.nodeId;
+    leader.propose([Buffer.from('x')], c.now);
+    c.settle();
+    c.runUntil(() => c.nodes.every((n) => n.raft?.highWatermark === 2));
+    c.run(100);
+    // An observer (node 9, not a voter) fetching from offset 0.
+    leader.receive(fetchRequest(9, id, 1, 0, 0), c.now);
+    leader.takeOutputs();
+    const request = { topics: [{ topicName: METADATA_TOPIC, partitions: [{ partitionIndex: 0 }] }] };
+    const res = leader.describeQuorum(request, c.now);
+    const p = res.topics[0].partitions[0];
+    expect(p).toMatchObject({ errorCode: 0, leaderId: id, leaderEpoch: 1, highWatermark: 2n });
+    expect(p.currentVoters.map((v) => v.replicaId)).toEqual([1, 2, 3]);
+    for (const v of p.currentVoters) {
+      expect(v.logEndOffset).toBe(2n);
+      expect(v.lastCaughtUpTimestamp).toBeGreaterThan(0n);
+      expect(v.lastCaughtUpTimestamp).toBeLessThanOrEqual(BigInt(c.now));
+    }
+    expect(p.observers).toEqual([
+      expect.objectContaining({ replicaId: 9, logEndOffset: 0n, lastFetchTimestamp: BigInt(c.now) }),
+    ]);
+    const follower = c.nodes.find((n) => n.raft !== leader)?.raft as RaftNode;
+    expect(follower.describeQuorum(request, c.now).topics[0].partitions[0].errorCode).toBe(
+      ErrorCode.NOT_LEADER_OR_FOLLOWER,
+    );
+    const other = { topics: [{ topicName: 'other', partitions: [{ partitionIndex: 0 }] }] };
+    expect(leader.describeQuorum(other, c.now).topics[0].partitions[0].errorCode).toBe(
+      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    );
+  });
+});
+
 describe('RaftNode bad input', () => {
   it('answers a fetch of another topic with INVALID_REQUEST and a foreign cluster with INCONSISTENT_CLUSTER_ID', () => {
     const c = electedCluster();
