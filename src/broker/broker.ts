@@ -13,7 +13,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Logger, pino } from 'pino';
 import { GroupCoordinator } from '../coordinator/group/coordinator.js';
-import { SYSTEM_COORDINATOR_TIME } from '../coordinator/group/time.js';
 import { TransactionCoordinator } from '../coordinator/transaction/coordinator.js';
 import {
   ProducerIdAllocationError,
@@ -31,6 +30,7 @@ import { ErrorCode, errorByCode } from '../protocol/errors.js';
 import { ZERO_UUID } from '../protocol/message.js';
 import { type LogConfig, logConfigFromTopicConfigs } from '../storage/config.js';
 import { LogManager } from '../storage/log-manager.js';
+import { type Clock, type NodeTime, SYSTEM_TIME } from '../util/clock.js';
 import { ApiRegistry } from './api-handler.js';
 import { BrokerConfig, loggableConfigs, parseListener } from './config.js';
 import { FetchSessionCache } from './fetch-session.js';
@@ -47,6 +47,11 @@ export interface StartBrokerOptions {
   /** The raw properties the config came from, for DescribeConfigs of names Samsa does not model. */
   rawConfig?: ReadonlyMap<string, string>;
   logger?: Logger;
+  /**
+   * The node's clock and timers (src/util/clock.ts), shared by every module of the broker.
+   * Default: the real ones; tests and simulations pass a SimulatedTime.
+   */
+  time?: NodeTime;
 }
 
 /** A Kafka-style id: 16 random bytes in base64url, 22 characters. */
@@ -94,7 +99,11 @@ function logStartupConfig(config: BrokerConfig, log: Logger): void {
  * Reads or creates meta.properties in the first log dir (Kafka's KRaft v1 format), which pins the
  * cluster id and node id of the data directory across restarts.
  */
-function loadMetaProperties(dir: string, nodeId: number): { clusterId: string; directoryId: string } {
+function loadMetaProperties(
+  dir: string,
+  nodeId: number,
+  time: Clock,
+): { clusterId: string; directoryId: string } {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'meta.properties');
   if (existsSync(path)) {
@@ -114,7 +123,7 @@ function loadMetaProperties(dir: string, nodeId: number): { clusterId: string; d
   }
   const clusterId = newId();
   const directoryId = newId();
-  const text = `#\n#${new Date().toString()}\nversion=1\ncluster.id=${clusterId}\nnode.id=${nodeId}\ndirectory.id=${directoryId}\n`;
+  const text = `#\n#${new Date(time.now()).toString()}\nversion=1\ncluster.id=${clusterId}\nnode.id=${nodeId}\ndirectory.id=${directoryId}\n`;
   writeFileSync(`${path}.tmp`, text);
   renameSync(`${path}.tmp`, path);
   return { clusterId, directoryId };
@@ -139,8 +148,8 @@ export class Broker {
   }
 
   static async start(options: StartBrokerOptions = {}): Promise<Broker> {
-    // process.hrtime, not the global performance: its first use loads perf_hooks (1 ms of start).
-    const startedAt = process.hrtime.bigint();
+    const time = options.time ?? SYSTEM_TIME;
+    const startedAt = time.monotonicNs();
     const config =
       options.config instanceof BrokerConfig ? options.config : new BrokerConfig(options.config ?? {});
     const raw =
@@ -160,11 +169,11 @@ export class Broker {
     }
     const logDirs = config.list('log.dirs').map((d) => resolve(d));
     const dataDir = logDirs[0] ?? resolve('./samsa-data');
-    const { clusterId, directoryId } = loadMetaProperties(dataDir, nodeId);
+    const { clusterId, directoryId } = loadMetaProperties(dataDir, nodeId, time);
     const quorum = await electSelf(dataDir, nodeId, directoryId);
 
     const registry = new ApiRegistry<BrokerServices>(config.bool('unstable.api.versions.enable'));
-    const services = { config, registry, nodeId, clusterId, quorum } as BrokerServices &
+    const services = { config, registry, nodeId, clusterId, quorum, time } as BrokerServices &
       Record<string, unknown>;
     const server = new SocketServer(
       registry,
@@ -190,6 +199,7 @@ export class Broker {
       nodeId,
       config,
       staticConfigs: staticBrokerConfigsFrom(config, raw),
+      time,
       onChange: (change) => broker?.onMetadataChange(change),
     });
     try {
@@ -208,13 +218,14 @@ export class Broker {
         producerIdExpirationMs: config.int('producer.id.expiration.ms'),
         producerIdExpirationCheckIntervalMs: config.int('producer.id.expiration.check.interval.ms'),
         logger: log,
+        time,
       });
       await logManager.startup();
       Object.assign(services, {
         metadata,
         logManager,
-        replicaManager: new ReplicaManager(),
-        fetchSessions: new FetchSessionCache(1000, Date.now),
+        replicaManager: new ReplicaManager(time),
+        fetchSessions: new FetchSessionCache(1000, time),
         advertisedEndpoints: endpoints,
       });
       broker = new Broker(config, services as BrokerServices, server, advertisedHost, port, log);
@@ -273,7 +284,7 @@ export class Broker {
         nodeId,
         dataDir,
         partitions: [...broker.services.replicaManager.all()].length,
-        startMs: Math.round(Number(process.hrtime.bigint() - startedAt) / 1e6),
+        startMs: Math.round(Number(time.monotonicNs() - startedAt) / 1e6),
       },
       `Samsa broker listening on ${bindHost}:${port}`,
     );
@@ -440,7 +451,7 @@ function newGroupCoordinator(config: BrokerConfig, services: BrokerServices, log
       offsetsRetentionMs: config.int('offsets.retention.minutes') * 60_000,
       offsetsRetentionCheckIntervalMs: config.int('offsets.retention.check.interval.ms'),
     },
-    time: SYSTEM_COORDINATOR_TIME,
+    time: services.time,
     store: new OffsetsTopicStore(services.replicaManager),
     topics: {
       partitionExists: (topic, partition) => image().topic(topic)?.partitions.has(partition) ?? false,
@@ -458,7 +469,7 @@ function newTransactionCoordinator(
   log: Logger,
 ): TransactionCoordinator {
   return new TransactionCoordinator({
-    time: SYSTEM_COORDINATOR_TIME,
+    time: services.time,
     store: new TransactionTopicStore(services.replicaManager),
     markers,
     generateProducerId: () => services.producerIdManager.generate(),
