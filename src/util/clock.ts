@@ -53,6 +53,7 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 /** The wall clock and Node's timers. Delays beyond setTimeout's limit are waited out in steps. */
 export const SYSTEM_TIME: NodeTime = {
   now: () => Date.now(),
+  // process.hrtime, not the global performance: its first use loads perf_hooks (1 ms of start).
   monotonicNs: () => process.hrtime.bigint(),
   schedule(delayMs: number, task: Task, options?: ScheduleOptions): Cancel {
     const unref = options?.unref ?? true;
@@ -66,7 +67,28 @@ export const SYSTEM_TIME: NodeTime = {
     return () => clearTimeout(timer);
   },
   schedulePeriodic(periodMs: number, task: Task, options?: ScheduleOptions): Cancel {
-    const timer = setInterval(task, Math.min(Math.max(1, periodMs), MAX_TIMEOUT_MS));
+    if (periodMs > MAX_TIMEOUT_MS) {
+      // setInterval cannot wait that long: one-shots in a chain, each armed when the last fires.
+      let cancelNext: Cancel = () => {};
+      let cancelled = false;
+      const arm = (): void => {
+        cancelNext = SYSTEM_TIME.schedule(
+          periodMs,
+          () => {
+            if (cancelled) return;
+            arm();
+            task();
+          },
+          options,
+        );
+      };
+      arm();
+      return () => {
+        cancelled = true;
+        cancelNext();
+      };
+    }
+    const timer = setInterval(task, Math.max(1, periodMs));
     if (options?.unref ?? true) timer.unref();
     return () => clearInterval(timer);
   },

@@ -44,6 +44,14 @@ describe('SYSTEM_TIME', () => {
     expect(runs).toBe(after);
   });
 
+  it('does not run a period beyond setInterval’s limit at once, and cancels it', async () => {
+    let runs = 0;
+    const cancel = SYSTEM_TIME.schedulePeriodic(2 ** 31 + 1000, () => runs++);
+    await sleep(20);
+    cancel();
+    expect(runs).toBe(0);
+  });
+
   it('has a monotonic reading that never goes back', () => {
     const a = SYSTEM_TIME.monotonicNs();
     const b = SYSTEM_TIME.monotonicNs();
