@@ -182,6 +182,7 @@ export class Broker {
         maxRequestBytes: config.int('socket.request.max.bytes'),
         maxInFlight: Math.min(config.int('queued.max.requests'), MAX_IN_FLIGHT_PER_CONNECTION),
         idleTimeoutMs: config.int('connections.max.idle.ms'),
+        time,
       },
       log,
     );

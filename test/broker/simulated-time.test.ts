@@ -1,7 +1,7 @@
 // A whole broker on simulated time (issue 14, "one clock"): startBroker({ time: SimulatedTime })
 // hands one Clock & Scheduler to storage, the coordinators, fetch sessions, delayed fetch and the
 // controller, so nothing that waits on time happens until the test advances the clock: a long-poll
-// Fetch answers at max_wait_ms, a JoinGroup at group.initial.rebalance.delay.ms, a member whose
+// Fetch answers at max_wait_ms, an idle connection closes at connections.max.idle.ms, a JoinGroup at group.initial.rebalance.delay.ms, a member whose
 // heartbeats stop leaves at session.timeout.ms, and retention deletes at the next
 // log.retention.check.interval.ms. Real sockets and disks, no sleeping for time to pass. The waits
 // are minutes long, so only the simulated clock (never the machine's) can end them during a test.
@@ -68,7 +68,8 @@ async function settled(p: Promise<unknown>): Promise<boolean> {
 
 describe('a broker on simulated time', () => {
   it('answers a long-poll Fetch only when max_wait_ms has passed on its clock', async () => {
-    const { time, broker, rpc } = await simulatedBroker();
+    // An hour of connections.max.idle.ms: the waiting connection does no I/O for ten minutes.
+    const { time, broker, rpc } = await simulatedBroker({ 'connections.max.idle.ms': '3600000' });
     expect((await rpc.createTopic('sim', 1)).errorCode).toBe(ErrorCode.NONE);
     const watchers = broker.services.replicaManager.watchers;
     const fetch = rpc.fetchOnce('sim', 0, 0n, 1 << 20, 0, { maxWaitMs: 600_000, minBytes: 1 });
@@ -81,6 +82,17 @@ describe('a broker on simulated time', () => {
     expect(answer.errorCode).toBe(ErrorCode.NONE);
     expect(answer.highWatermark).toBe(0n);
     expect(watchers.size).toBe(0);
+  });
+
+  it('closes a connection idle for connections.max.idle.ms of its clock; traffic restarts the count', async () => {
+    const { time, rpc } = await simulatedBroker(); // connections.max.idle.ms: 600000
+    await time.advance(599_999);
+    expect((await rpc.metadata([])).brokers).toHaveLength(1); // still open; traffic at 599_999
+    await time.advance(599_999); // 1_199_998 since connecting, 599_999 since the last traffic
+    expect((await rpc.metadata([])).brokers).toHaveLength(1);
+    await time.advance(600_000);
+    await until(() => rpc.closed);
+    await expect(rpc.metadata([])).rejects.toThrow();
   });
 
   it('deletes a segment past retention.ms at the next retention check of its clock, not before', async () => {
@@ -101,6 +113,7 @@ describe('a broker on simulated time', () => {
   it('completes a join at group.initial.rebalance.delay.ms and expires a silent member at session.timeout.ms', async () => {
     const { time, broker, rpc } = await simulatedBroker({
       'offsets.topic.num.partitions': '1',
+      'connections.max.idle.ms': '3600000',
       // Under Kafka's 5-minute join timeout of a new member (KIP-394), which the clock also runs.
       'group.initial.rebalance.delay.ms': '240000',
     });

@@ -19,6 +19,7 @@ import { ApiVersionsResponse } from '../../protocol/generated/messages/ApiVersio
 import { fitToVersion, type MessageCodec } from '../../protocol/message.js';
 import { Reader } from '../../protocol/primitives/reader.js';
 import { EncodeError } from '../../protocol/primitives/writer.js';
+import { type Cancel, type NodeTime, SYSTEM_TIME } from '../../util/clock.js';
 import { type ApiRegistry, CloseConnection, NO_RESPONSE, type RequestContext } from '../api-handler.js';
 import { FrameSplitter } from './frame-splitter.js';
 
@@ -28,6 +29,8 @@ export interface ConnectionOptions {
   maxRequestBytes: number;
   maxInFlight: number;
   idleTimeoutMs: number;
+  /** The node's clock: connections.max.idle.ms is measured on it. Default: the real one. */
+  time?: NodeTime;
 }
 
 interface Slot {
@@ -46,6 +49,10 @@ export class Connection<Services> {
   private closed = false;
   private paused = false;
   private readonly address: string;
+  private readonly time: NodeTime;
+  /** When the connection last read or wrote: connections.max.idle.ms counts from here. */
+  private lastActivityMs: number;
+  private cancelIdleCheck: Cancel = () => {};
 
   constructor(
     readonly id: number,
@@ -59,10 +66,12 @@ export class Connection<Services> {
     this.splitter = new FrameSplitter(options.maxRequestBytes);
     this.address = `${socket.remoteAddress}:${socket.remotePort}`;
     socket.setNoDelay(true);
-    socket.setTimeout(options.idleTimeoutMs);
+    this.time = options.time ?? SYSTEM_TIME;
+    this.lastActivityMs = this.time.now();
+    // As Kafka's idle expiry: a negative connections.max.idle.ms never expires (0 as Node's 0).
+    if (options.idleTimeoutMs > 0) this.armIdleCheck(options.idleTimeoutMs);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.maybeResume());
-    socket.on('timeout', () => this.close('idle for connections.max.idle.ms'));
     socket.on('error', (err) => this.close(`socket error: ${err.message}`));
     socket.on('close', () => this.close());
   }
@@ -70,12 +79,24 @@ export class Connection<Services> {
   close(reason?: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.cancelIdleCheck();
     if (reason) this.log.debug({ client: this.address, reason }, 'closing connection');
     this.socket.destroy();
     this.onClose(this);
   }
 
+  /** Closes the connection once it has neither read nor written for connections.max.idle.ms. */
+  private armIdleCheck(delayMs: number): void {
+    this.cancelIdleCheck = this.time.schedule(delayMs, () => {
+      if (this.closed) return;
+      const idleMs = this.time.now() - this.lastActivityMs;
+      if (idleMs >= this.options.idleTimeoutMs) this.close('idle for connections.max.idle.ms');
+      else this.armIdleCheck(this.options.idleTimeoutMs - idleMs);
+    });
+  }
+
   private onData(chunk: Buffer): void {
+    this.lastActivityMs = this.time.now();
     try {
       for (const frame of this.splitter.push(chunk)) this.backlog.push(frame);
     } catch (err) {
@@ -262,6 +283,7 @@ export class Connection<Services> {
         if (!corked) {
           this.socket.cork();
           corked = true;
+          this.lastActivityMs = this.time.now();
         }
         for (const c of head.chunks) this.socket.write(c);
       }
