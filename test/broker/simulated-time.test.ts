@@ -95,6 +95,14 @@ describe('a broker on simulated time', () => {
     await expect(rpc.metadata([])).rejects.toThrow();
   });
 
+  it('never closes an idle connection when connections.max.idle.ms is negative (Kafka: no idle expiry)', async () => {
+    // Before the clock, socket.setTimeout(-1) threw on every accepted connection.
+    const { time, rpc } = await simulatedBroker({ 'connections.max.idle.ms': '-1' });
+    expect((await rpc.metadata([])).brokers).toHaveLength(1);
+    await time.advance(2 * 3600 * 1000); // twelve times the default
+    expect((await rpc.metadata([])).brokers).toHaveLength(1);
+  });
+
   it('deletes a segment past retention.ms at the next retention check of its clock, not before', async () => {
     const { time, rpc } = await simulatedBroker();
     expect((await rpc.createTopic('old', 1, { 'retention.ms': '60000' })).errorCode).toBe(ErrorCode.NONE);
