@@ -12,3 +12,10 @@ export {
   type Logger,
   type LogLevel,
 } from './logging/logger.js';
+export {
+  type Clock,
+  type NodeTime,
+  type Scheduler,
+  SimulatedTime,
+  SYSTEM_TIME,
+} from './util/clock.js';

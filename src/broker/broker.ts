@@ -11,7 +11,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { GroupCoordinator } from '../coordinator/group/coordinator.js';
-import { SYSTEM_COORDINATOR_TIME } from '../coordinator/group/time.js';
 import { TransactionCoordinator } from '../coordinator/transaction/coordinator.js';
 import {
   ProducerIdAllocationError,
@@ -31,6 +30,7 @@ import { ZERO_UUID } from '../protocol/message.js';
 import { type LogConfig, logConfigFromTopicConfigs } from '../storage/config.js';
 import { lockLogDirs } from '../storage/log-dir-lock.js';
 import { LogManager } from '../storage/log-manager.js';
+import { type Clock, type NodeTime, SYSTEM_TIME } from '../util/clock.js';
 import { ApiRegistry } from './api-handler.js';
 import { BrokerConfig, loggableConfigs, parseListener } from './config.js';
 import { FetchSessionCache } from './fetch-session.js';
@@ -54,6 +54,11 @@ export interface StartBrokerOptions {
    * 'warn' for startBroker() (an embedded broker is quiet) and 'info' for Broker.start().
    */
   logger?: Logger | LogLevel;
+  /**
+   * The node's clock and timers (src/util/clock.ts), shared by every module of the broker.
+   * Default: the real ones; tests and simulations pass a SimulatedTime.
+   */
+  time?: NodeTime;
 }
 
 /** A Kafka-style id: 16 random bytes in base64url, 22 characters. */
@@ -101,7 +106,11 @@ function logStartupConfig(config: BrokerConfig, log: Logger): void {
  * Reads or creates meta.properties in the first log dir (Kafka's KRaft v1 format), which pins the
  * cluster id and node id of the data directory across restarts.
  */
-function loadMetaProperties(dir: string, nodeId: number): { clusterId: string; directoryId: string } {
+function loadMetaProperties(
+  dir: string,
+  nodeId: number,
+  time: Clock,
+): { clusterId: string; directoryId: string } {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'meta.properties');
   if (existsSync(path)) {
@@ -121,7 +130,7 @@ function loadMetaProperties(dir: string, nodeId: number): { clusterId: string; d
   }
   const clusterId = newId();
   const directoryId = newId();
-  const text = `#\n#${new Date().toString()}\nversion=1\ncluster.id=${clusterId}\nnode.id=${nodeId}\ndirectory.id=${directoryId}\n`;
+  const text = `#\n#${new Date(time.now()).toString()}\nversion=1\ncluster.id=${clusterId}\nnode.id=${nodeId}\ndirectory.id=${directoryId}\n`;
   writeFileSync(`${path}.tmp`, text);
   renameSync(`${path}.tmp`, path);
   return { clusterId, directoryId };
@@ -146,8 +155,8 @@ export class Broker {
   }
 
   static async start(options: StartBrokerOptions = {}): Promise<Broker> {
-    // process.hrtime, not the global performance: its first use loads perf_hooks (1 ms of start).
-    const startedAt = process.hrtime.bigint();
+    const time = options.time ?? SYSTEM_TIME;
+    const startedAt = time.monotonicNs();
     const config =
       options.config instanceof BrokerConfig ? options.config : new BrokerConfig(options.config ?? {});
     const raw =
@@ -174,7 +183,7 @@ export class Broker {
     let quorum: Awaited<ReturnType<typeof electSelf>>;
     try {
       let directoryId: string;
-      ({ clusterId, directoryId } = loadMetaProperties(dataDir, nodeId));
+      ({ clusterId, directoryId } = loadMetaProperties(dataDir, nodeId, time));
       quorum = await electSelf(dataDir, nodeId, directoryId);
     } catch (err) {
       locks.release();
@@ -182,7 +191,7 @@ export class Broker {
     }
 
     const registry = new ApiRegistry<BrokerServices>(config.bool('unstable.api.versions.enable'));
-    const services = { config, registry, nodeId, clusterId, quorum } as BrokerServices &
+    const services = { config, registry, nodeId, clusterId, quorum, time } as BrokerServices &
       Record<string, unknown>;
     const server = new SocketServer(
       registry,
@@ -191,6 +200,7 @@ export class Broker {
         maxRequestBytes: config.int('socket.request.max.bytes'),
         maxInFlight: Math.min(config.int('queued.max.requests'), MAX_IN_FLIGHT_PER_CONNECTION),
         idleTimeoutMs: config.int('connections.max.idle.ms'),
+        time,
       },
       log,
     );
@@ -223,6 +233,7 @@ export class Broker {
       nodeId,
       config,
       staticConfigs: staticBrokerConfigsFrom(config, raw),
+      time,
       onChange: (change) => broker?.onMetadataChange(change),
     });
     try {
@@ -241,13 +252,14 @@ export class Broker {
         producerIdExpirationMs: config.int('producer.id.expiration.ms'),
         producerIdExpirationCheckIntervalMs: config.int('producer.id.expiration.check.interval.ms'),
         logger: log,
+        time,
       });
       await logManager.startup();
       Object.assign(services, {
         metadata,
         logManager,
-        replicaManager: new ReplicaManager(),
-        fetchSessions: new FetchSessionCache(1000, Date.now),
+        replicaManager: new ReplicaManager(time),
+        fetchSessions: new FetchSessionCache(1000, time),
         advertisedEndpoints: endpoints,
       });
       broker = new Broker(config, services as BrokerServices, server, advertisedHost, port, log);
@@ -308,7 +320,7 @@ export class Broker {
         nodeId,
         dataDir,
         partitions: [...broker.services.replicaManager.all()].length,
-        startMs: Math.round(Number(process.hrtime.bigint() - startedAt) / 1e6),
+        startMs: Math.round(Number(time.monotonicNs() - startedAt) / 1e6),
       },
       `Samsa broker listening on ${bindHost}:${port}`,
     );
@@ -475,7 +487,7 @@ function newGroupCoordinator(config: BrokerConfig, services: BrokerServices, log
       offsetsRetentionMs: config.int('offsets.retention.minutes') * 60_000,
       offsetsRetentionCheckIntervalMs: config.int('offsets.retention.check.interval.ms'),
     },
-    time: SYSTEM_COORDINATOR_TIME,
+    time: services.time,
     store: new OffsetsTopicStore(services.replicaManager),
     topics: {
       partitionExists: (topic, partition) => image().topic(topic)?.partitions.has(partition) ?? false,
@@ -493,7 +505,7 @@ function newTransactionCoordinator(
   log: Logger,
 ): TransactionCoordinator {
   return new TransactionCoordinator({
-    time: SYSTEM_COORDINATOR_TIME,
+    time: services.time,
     store: new TransactionTopicStore(services.replicaManager),
     markers,
     generateProducerId: () => services.producerIdManager.generate(),

@@ -2,8 +2,13 @@
 // than min_bytes waits until a partition it reads gets new data or max_wait_ms passes, whichever
 // comes first. Partitions signal new data through `notify`; waiters re-check and decide.
 
+import type { Scheduler } from '../util/clock.js';
+
 export class PartitionWatchers {
   private readonly waiters = new Map<string, Set<() => void>>();
+
+  /** `scheduler`: the node's timers (max_wait_ms runs on them). */
+  constructor(private readonly scheduler: Scheduler) {}
 
   /** Wakes everything waiting on this partition (new records, a high watermark move, deletion). */
   notify(partitionKey: string): void {
@@ -30,7 +35,7 @@ export class PartitionWatchers {
       const finish = (result: boolean) => {
         if (done) return;
         done = true;
-        clearTimeout(timer);
+        cancelTimeout();
         signal?.removeEventListener('abort', onAbort);
         for (const k of partitionKeys) this.waiters.get(k)?.delete(wake);
         resolve(result);
@@ -41,7 +46,7 @@ export class PartitionWatchers {
         else this.register(partitionKeys, wake);
       };
       const onAbort = () => finish(false);
-      const timer = setTimeout(() => finish(false), maxWaitMs);
+      const cancelTimeout = this.scheduler.schedule(maxWaitMs, () => finish(false));
       signal?.addEventListener('abort', onAbort);
       this.register(partitionKeys, wake);
     });

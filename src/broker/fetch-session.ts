@@ -12,6 +12,7 @@
 // Partitions are keyed by topic (its name before Fetch v13, its id from v13) and index.
 
 import { ErrorCode } from '../protocol/errors.js';
+import type { Clock } from '../util/clock.js';
 
 export interface SessionPartition {
   topic: string;
@@ -72,7 +73,7 @@ export class FetchSessionCache {
 
   constructor(
     private readonly maxSessions: number,
-    private readonly now: () => number,
+    private readonly time: Clock,
     /** Unused sessions older than this may be evicted to make room (Kafka: 2 minutes). */
     private readonly evictionMs = 120_000,
     private readonly random: () => number = Math.random,
@@ -93,7 +94,7 @@ export class FetchSessionCache {
     if (sessionId === 0 || !session) return this.error(ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
     if (session.nextEpoch !== sessionEpoch) return this.error(ErrorCode.INVALID_FETCH_SESSION_EPOCH);
     session.nextEpoch = sessionEpoch === 0x7fffffff ? 1 : sessionEpoch + 1;
-    session.lastUsedMs = this.now();
+    session.lastUsedMs = this.time.now();
     for (const f of req.forgotten) for (const p of f.partitions) session.partitions.delete(key(f.topic, p));
     for (const p of req.partitions) {
       const k = key(p.topic, p.partition);
@@ -141,7 +142,7 @@ export class FetchSessionCache {
 
   /** A new session, or 0 when every slot is held by a session used recently. */
   private create(partitions: SessionPartition[]): number {
-    const now = this.now();
+    const now = this.time.now();
     if (this.sessions.size >= this.maxSessions) {
       let oldest: Session | undefined;
       for (const s of this.sessions.values()) if (!oldest || s.lastUsedMs < oldest.lastUsedMs) oldest = s;

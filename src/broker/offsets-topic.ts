@@ -28,6 +28,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { decodeEndTxnMarker } from '../protocol/records/control.js';
 import { encodeRecordBatch } from '../protocol/records/index.js';
 import type { KafkaRecord } from '../protocol/records/types.js';
+import type { Clock } from '../util/clock.js';
 import { readInternalTopic } from './internal-topic.js';
 import { type Partition, partitionKey, type ReplicaManager, storageErrorCode } from './replica-manager.js';
 
@@ -51,7 +52,7 @@ export class OffsetsTopicStore implements GroupStore {
 
   constructor(
     private readonly replicaManager: ReplicaManager,
-    private readonly now: () => number = Date.now,
+    private readonly time: Clock = replicaManager.time,
   ) {}
 
   append(partition: number, records: OffsetsRecord[], txn?: TxnAppendOptions): Promise<void> {
@@ -99,7 +100,7 @@ export class OffsetsTopicStore implements GroupStore {
     if (!p) return notHere(partition);
     const batch = encodeRecordBatch(
       records.map((r) => ({ key: r.key, value: r.value })),
-      { defaultTimestamp: this.now() },
+      { defaultTimestamp: this.time.now() },
     );
     const r = this.replicaManager.append(p, batch);
     if (r.errorCode !== ErrorCode.NONE) {
@@ -121,7 +122,7 @@ export class OffsetsTopicStore implements GroupStore {
   private writeTxn(partition: number, records: OffsetsRecord[], txn: TxnAppendOptions): Promise<void> {
     const p = this.hosted(partition);
     if (!p) return notHere(partition);
-    const nowMs = this.now();
+    const nowMs = this.time.now();
     const batch = encodeRecordBatch(
       records.map((r) => ({ key: r.key, value: r.value })),
       {

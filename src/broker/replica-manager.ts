@@ -10,6 +10,7 @@ import type { TopicLogConfig } from '../metadata/configs.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { StorageError } from '../storage/errors.js';
 import type { PartitionLog } from '../storage/partition-log.js';
+import type { NodeTime } from '../util/clock.js';
 import { PartitionWatchers } from './delayed-fetch.js';
 import { type RecordError, validateRecords } from './log-validator.js';
 import { recompress, targetCompression } from './recompress.js';
@@ -70,11 +71,14 @@ export interface ClientAppendOptions {
 export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>();
   private readonly topicNames = new Map<string, string>(); // topic id -> name
-  readonly watchers = new PartitionWatchers();
+  readonly watchers: PartitionWatchers;
   /** Set by the broker once the transaction coordinator exists (transaction.partition.verification.enable). */
   transactionVerifier: TransactionVerifier | null = null;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /** `time`: the node's clock and timers (append timestamps, delayed fetch time-outs). */
+  constructor(readonly time: NodeTime) {
+    this.watchers = new PartitionWatchers(time);
+  }
 
   get(topic: string, index: number): Partition | undefined {
     return this.partitions.get(partitionKey(topic, index));
@@ -112,7 +116,7 @@ export class ReplicaManager {
    * coordinators' own appends (transactional offset commits) leave it out.
    */
   append(p: Partition, records: Buffer | null, client?: ClientAppendOptions): AppendResult {
-    const nowMs = this.now();
+    const nowMs = this.time.now();
     const c = p.config();
     const v = validateRecords(records, {
       maxMessageBytes: c.maxMessageBytes,

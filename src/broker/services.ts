@@ -9,6 +9,7 @@ import type { BrokerEndpoint } from '../metadata/image.js';
 import type { MetadataManager } from '../metadata/manager.js';
 import type { QuorumState } from '../metadata/quorum-state.js';
 import type { LogManager } from '../storage/log-manager.js';
+import type { NodeTime } from '../util/clock.js';
 import type { ApiRegistry } from './api-handler.js';
 import type { BrokerConfig } from './config.js';
 import type { FetchSessionCache } from './fetch-session.js';
@@ -21,6 +22,8 @@ export interface BrokerServices {
   readonly clusterId: string;
   /** The metadata quorum: this node, the only voter, leader in the epoch it started (quorum-state). */
   readonly quorum: QuorumState;
+  /** The node's clock and timers (src/util/clock.ts): every module reads the time through it. */
+  readonly time: NodeTime;
   readonly replicaManager: ReplicaManager;
   readonly fetchSessions: FetchSessionCache;
   readonly metadata: MetadataManager;

@@ -24,13 +24,14 @@ import {
 import { GROUP_METADATA_TOPIC_NAME, TRANSACTION_STATE_TOPIC_NAME } from '../metadata/topic-name.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { encodeRecordBatch } from '../protocol/records/index.js';
+import type { Clock } from '../util/clock.js';
 import { readInternalTopic } from './internal-topic.js';
 import { partitionKey, type ReplicaManager, storageErrorCode } from './replica-manager.js';
 
 export class TransactionTopicStore implements TransactionStore {
   constructor(
     private readonly replicaManager: ReplicaManager,
-    private readonly now: () => number = Date.now,
+    private readonly time: Clock = replicaManager.time,
   ) {}
 
   /** Appends now (synchronously, so in call order) and resolves once durable (or at once). */
@@ -49,7 +50,7 @@ export class TransactionTopicStore implements TransactionStore {
         ),
       );
     }
-    const batch = encodeRecordBatch([{ key, value }], { defaultTimestamp: this.now() });
+    const batch = encodeRecordBatch([{ key, value }], { defaultTimestamp: this.time.now() });
     const r = this.replicaManager.append(p, batch);
     if (r.errorCode !== ErrorCode.NONE) {
       return Promise.reject(
@@ -109,7 +110,7 @@ export class LocalTxnMarkerWriter implements TxnMarkerWriter {
   constructor(
     private readonly replicaManager: ReplicaManager,
     private readonly groupCoordinator: () => GroupCoordinator | undefined,
-    private readonly now: () => number = Date.now,
+    private readonly time: Clock = replicaManager.time,
   ) {}
 
   async writeMarkers(m: WriteMarkersRequest): Promise<WriteMarkersResult[]> {
@@ -126,7 +127,7 @@ export class LocalTxnMarkerWriter implements TxnMarkerWriter {
               coordinatorEpoch: m.coordinatorEpoch,
               commit: m.commit,
             },
-            this.now(),
+            this.time.now(),
           );
           await p.log.waitDurable(info.lastOffset);
         } catch (err) {

@@ -28,6 +28,7 @@ import type {
   IncrementalAlterConfigsResponse,
 } from '../protocol/generated/index.js';
 import { ZERO_UUID } from '../protocol/message.js';
+import { type Clock, SYSTEM_TIME } from '../util/clock.js';
 import {
   type ApiError,
   ConfigResolver,
@@ -99,8 +100,8 @@ export interface ControllerOptions {
   readonly config: BrokerConfig;
   /** Static broker configs (server.properties); by default those `config` says were set. */
   readonly staticConfigs?: StaticBrokerConfigs;
-  /** Wall-clock time in ms; reserved for broker sessions and timeouts. */
-  readonly time?: () => number;
+  /** The node's clock; reserved for broker sessions and timeouts. */
+  readonly time?: Clock;
   /** Topic and incarnation ids; injectable for deterministic tests. */
   readonly randomUuid?: () => string;
 }
@@ -129,7 +130,7 @@ export class Controller {
   readonly nodeId: number;
   private readonly config: BrokerConfig;
   private readonly staticConfigs: StaticBrokerConfigs;
-  readonly time: () => number;
+  readonly time: Clock;
   private readonly randomUuid: () => string;
 
   constructor(opts: ControllerOptions) {
@@ -137,7 +138,7 @@ export class Controller {
     this.nodeId = opts.nodeId;
     this.config = opts.config;
     this.staticConfigs = opts.staticConfigs ?? staticBrokerConfigsFrom(opts.config);
-    this.time = opts.time ?? Date.now;
+    this.time = opts.time ?? SYSTEM_TIME;
     this.randomUuid = opts.randomUuid ?? (() => randomTopicId());
   }
 

@@ -5,6 +5,7 @@
 // never describes metadata that a crash could lose, and every operation sees the previous one.
 
 import type { BrokerConfig } from '../config/broker-config.js';
+import type { Clock } from '../util/clock.js';
 import type { StaticBrokerConfigs } from './configs.js';
 import { type BootstrapOptions, Controller, type ControllerResult } from './controller.js';
 import { type MetadataChange, MetadataImage } from './image.js';
@@ -16,7 +17,7 @@ export interface MetadataManagerOptions {
   readonly nodeId: number;
   readonly config: BrokerConfig;
   readonly staticConfigs?: StaticBrokerConfigs;
-  readonly time?: () => number;
+  readonly time?: Clock;
   readonly randomUuid?: () => string;
   /** Called for every record replayed (at start and after each operation), with what it changed. */
   readonly onChange?: (change: MetadataChange, record: ApiMessageAndVersion) => void;

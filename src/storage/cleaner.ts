@@ -82,6 +82,7 @@ import { decodeRecordBatchRecords } from '../protocol/records/decode.js';
 import { encodeRecordBatch } from '../protocol/records/encode.js';
 import { isRecordBatchCrcValid, readRecordBatchHeader } from '../protocol/records/header.js';
 import type { KafkaRecord, RecordBatchHeader, RecordInput } from '../protocol/records/types.js';
+import { type Clock, SYSTEM_TIME } from '../util/clock.js';
 import { type BatchInfo, readBatchInfo } from './batch-scan.js';
 import { KafkaStorageError } from './errors.js';
 import type { StorageHooks } from './files.js';
@@ -298,6 +299,7 @@ export class Cleaner {
     private readonly checkDone: (log: PartitionLog) => void,
     private readonly hooks: StorageHooks = {},
     private readonly logger?: Logger,
+    private readonly clock: Clock = SYSTEM_TIME,
   ) {}
 
   /**
@@ -307,7 +309,7 @@ export class Cleaner {
    * offset. Throws CleaningAbortedError when stopped or when the log changed under it.
    */
   async clean(log: PartitionLog, range: CleanRange, nowMs: number, sweep = false): Promise<CleanerStats> {
-    const started = performance.now();
+    const started = this.clock.monotonicNs();
     const { firstDirtyOffset: start, firstUncleanableOffset: end } = range;
     const epoch = log.truncationEpoch;
     const segments = log.segmentsSnapshot();
@@ -371,7 +373,7 @@ export class Cleaner {
       }
       throw e;
     }
-    stats.durationMs = Math.round(performance.now() - started);
+    stats.durationMs = Math.round(Number(this.clock.monotonicNs() - started) / 1e6);
     return stats;
   }
 

@@ -66,8 +66,6 @@ export {
   PartitionLog,
   type PartitionLogOptions,
   type ReadOptions,
-  SYSTEM_TIME,
-  type Time,
   type TimestampAndOffset,
   type TxnMarker,
 } from './partition-log.js';
@@ -83,7 +81,6 @@ export {
   ProducerStateEntry,
   ProducerStateManager,
 } from './producer-state.js';
-export { ManualScheduler, type Scheduler, TimerScheduler } from './scheduler.js';
 export { TailCache } from './tail-cache.js';
 export {
   type AbortedTransaction,

@@ -23,6 +23,13 @@
 
 import { join } from 'node:path';
 import type { Logger } from '../logging/logger.js';
+import {
+  type Cancel,
+  type Clock,
+  type Scheduler,
+  SYSTEM_TIME,
+  schedulePeriodicAsync,
+} from '../util/clock.js';
 import { CorruptCheckpointError, readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint.js';
 import {
   Cleaner,
@@ -34,12 +41,11 @@ import {
 import { KafkaStorageError } from './errors.js';
 import { CLEANER_OFFSET_CHECKPOINT_FILE, type StorageHooks } from './files.js';
 import type { LogSegment } from './log-segment.js';
-import { type PartitionLog, SYSTEM_TIME, type Time } from './partition-log.js';
+import type { PartitionLog } from './partition-log.js';
 import { DEFAULT_PRODUCER_ID_EXPIRATION_MS } from './producer-state.js';
-import type { Scheduler } from './scheduler.js';
 
 export interface LogCleanerOptions {
-  time?: Time;
+  time?: Clock;
   logger?: Logger;
   hooks?: StorageHooks;
   /** log.cleaner.dedupe.buffer.size, default 134217728 (128 MiB). */
@@ -84,7 +90,7 @@ function key(log: PartitionLog): string {
 }
 
 export class LogCleaner {
-  private readonly time: Time;
+  private readonly time: Clock;
   private readonly logger: Logger | undefined;
   private readonly cleaner: Cleaner;
   private readonly dirty = new Map<PartitionLog, DirtyOffset>();
@@ -111,7 +117,7 @@ export class LogCleaner {
     if (!(settings.dedupeBufferBytes > 0) || !(settings.ioBufferBytes > 0)) {
       throw new RangeError('the cleaner needs positive buffer sizes');
     }
-    this.cleaner = new Cleaner(settings, (log) => this.checkDone(log), opts.hooks, opts.logger);
+    this.cleaner = new Cleaner(settings, (log) => this.checkDone(log), opts.hooks, opts.logger, this.time);
   }
 
   // ---- first dirty offsets and their checkpoint ----
@@ -372,10 +378,16 @@ export class LogCleaner {
   // ---- schedule and stopping ----
 
   /** Schedules the cleaning rounds every `backoffMs` (log.cleaner.backoff.ms); returns a cancel. */
-  schedule(scheduler: Scheduler, backoffMs: number): () => void {
-    return scheduler.schedule('kafka-log-cleaner', backoffMs, async () => {
-      await this.cleanNow();
-    });
+  schedule(scheduler: Scheduler, backoffMs: number, onError: (name: string, e: unknown) => void): Cancel {
+    return schedulePeriodicAsync(
+      scheduler,
+      'kafka-log-cleaner',
+      backoffMs,
+      async () => {
+        await this.cleanNow();
+      },
+      onError,
+    );
   }
 
   /** Stops a clean of `log` in progress (its old segments stay) and waits for it to end. */

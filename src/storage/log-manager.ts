@@ -25,6 +25,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../logging/logger.js';
+import { type Cancel, type NodeTime, SYSTEM_TIME, schedulePeriodicAsync } from '../util/clock.js';
 import {
   CorruptCheckpointError,
   consumeCleanShutdownMarker,
@@ -46,9 +47,8 @@ import {
   type TopicPartition,
 } from './files.js';
 import { LogCleaner } from './log-cleaner.js';
-import { PartitionLog, SYSTEM_TIME, type Time } from './partition-log.js';
+import { PartitionLog } from './partition-log.js';
 import { readPartitionTopicId, writePartitionTopicId } from './partition-metadata.js';
-import { type Scheduler, TimerScheduler } from './scheduler.js';
 import { TailCache } from './tail-cache.js';
 
 export interface LogManagerOptions {
@@ -57,8 +57,8 @@ export interface LogManagerOptions {
   defaultConfig?: Partial<LogConfig>;
   /** Topic-level overrides (from the metadata image), for logs found at start and created later. */
   topicConfig?: (topic: string) => Partial<LogConfig> | undefined;
-  scheduler?: Scheduler;
-  time?: Time;
+  /** The node's clock and timers (the periodic tasks below run on it). Default: the real ones. */
+  time?: NodeTime;
   hooks?: StorageHooks;
   logger?: Logger;
   /** Logs opened at once per log dir at start. Default 16. */
@@ -118,10 +118,9 @@ async function mapLimit<T>(
 export class LogManager {
   readonly logDirs: readonly string[];
   private readonly opts: LogManagerOptions;
-  private readonly time: Time;
+  private readonly time: NodeTime;
   private readonly hooks: StorageHooks;
   private readonly logger: Logger | undefined;
-  private readonly scheduler: Scheduler;
   private readonly cache: TailCache;
   private readonly logs = new Map<string, LogEntry>();
   /** The same entries by topic, for per-topic work (config changes) without a walk of every log. */
@@ -130,7 +129,7 @@ export class LogManager {
   /** Log dir chosen for each log being created (counts toward placement before it exists). */
   private readonly creatingIn = new Map<string, string>();
   private readonly deletions = new Set<Promise<void>>();
-  private cancels: Array<() => void> = [];
+  private cancels: Cancel[] = [];
   private checkpointLock: Promise<unknown> = Promise.resolve();
   private closed = false;
   /** Log dirs that carried a clean-shutdown marker at start (their logs were not rescanned). */
@@ -144,9 +143,6 @@ export class LogManager {
     this.time = opts.time ?? SYSTEM_TIME;
     this.hooks = opts.hooks ?? {};
     this.logger = opts.logger;
-    this.scheduler =
-      opts.scheduler ??
-      new TimerScheduler((name, e) => this.logger?.error({ err: e, task: name }, 'task failed'));
     this.cache = new TailCache(opts.tailCacheBytes ?? 64 * 1024 * 1024);
     this.cleanShutdownDirs = cleanDirs;
     this.cleaner = new LogCleaner(() => this.logs.values(), {
@@ -261,26 +257,24 @@ export class LogManager {
 
   /** Starts the periodic tasks. */
   startup(): void {
-    const s = this.scheduler;
+    const onError = (name: string, e: unknown) => this.logger?.error({ err: e, task: name }, 'task failed');
+    const every = (name: string, periodMs: number, task: () => Promise<void>) =>
+      schedulePeriodicAsync(this.time, name, periodMs, task, onError);
     this.cancels.push(
-      s.schedule('kafka-log-retention', this.opts.retentionCheckIntervalMs ?? 300_000, async () => {
+      every('kafka-log-retention', this.opts.retentionCheckIntervalMs ?? 300_000, async () => {
         await this.deleteRetainedSegments();
       }),
-      s.schedule(
-        'kafka-recovery-point-checkpoint',
-        this.opts.recoveryPointCheckpointIntervalMs ?? 60_000,
-        () => this.checkpointRecoveryPoints(),
+      every('kafka-recovery-point-checkpoint', this.opts.recoveryPointCheckpointIntervalMs ?? 60_000, () =>
+        this.checkpointRecoveryPoints(),
       ),
-      s.schedule(
-        'kafka-log-start-offset-checkpoint',
-        this.opts.logStartOffsetCheckpointIntervalMs ?? 60_000,
-        () => this.checkpointLogStartOffsets(),
+      every('kafka-log-start-offset-checkpoint', this.opts.logStartOffsetCheckpointIntervalMs ?? 60_000, () =>
+        this.checkpointLogStartOffsets(),
       ),
-      s.schedule('kafka-log-flusher', this.opts.flushCheckIntervalMs ?? 1000, async () => {
+      every('kafka-log-flusher', this.opts.flushCheckIntervalMs ?? 1000, async () => {
         const now = this.time.now();
         for (const { log } of this.logs.values()) log.flushIfDue(now);
       }),
-      s.schedule(
+      every(
         'kafka-producer-expiration-check',
         this.opts.producerIdExpirationCheckIntervalMs ?? 600_000,
         async () => {
@@ -289,7 +283,7 @@ export class LogManager {
       ),
     );
     if (this.opts.cleanerEnable ?? true) {
-      this.cancels.push(this.cleaner.schedule(s, this.opts.cleanerBackoffMs ?? 15_000));
+      this.cancels.push(this.cleaner.schedule(this.time, this.opts.cleanerBackoffMs ?? 15_000, onError));
     }
   }
 

@@ -62,6 +62,7 @@ import {
 import { encodeEndTxnMarkerBatch } from '../protocol/records/control.js';
 import { decodeRecordBatch } from '../protocol/records/decode.js';
 import { setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch } from '../protocol/records/patch.js';
+import { type Clock, SYSTEM_TIME } from '../util/clock.js';
 import { type BatchInfo, readBatchInfo, walkBatches } from './batch-scan.js';
 import { isPageCacheMode, type LogConfig } from './config.js';
 import {
@@ -93,12 +94,6 @@ import {
 import { TailCache, type TailChunk, TailChunks } from './tail-cache.js';
 import type { AbortedTransaction, AbortedTxn } from './transaction-index.js';
 
-export interface Time {
-  now(): number;
-}
-
-export const SYSTEM_TIME: Time = { now: () => Date.now() };
-
 /** ListOffsets' special timestamps. */
 export const ListOffsetsTimestamp = {
   LATEST: -1n,
@@ -117,7 +112,7 @@ export interface PartitionLogOptions {
   logStartOffset?: bigint;
   /** The log dir had a clean-shutdown marker: no rescan. */
   hadCleanShutdown?: boolean;
-  time?: Time;
+  time?: Clock;
   hooks?: StorageHooks;
   /** Shared with the other logs of a LogManager; a standalone log gets its own 8 MiB one. */
   tailCache?: TailCache;
@@ -253,7 +248,7 @@ export class PartitionLog {
   readonly topicPartition: TopicPartition;
   /** Shared with the segments' settings getters, so a config change reaches them. */
   private readonly cfgHolder: { config: LogConfig };
-  private readonly time: Time;
+  private readonly time: Clock;
   private readonly hooks: StorageHooks;
   private readonly logger: Logger | undefined;
   private readonly settings: SegmentSettings;

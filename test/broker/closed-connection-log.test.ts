@@ -21,7 +21,7 @@ describe('ClosedConnectionLog (fake clock)', () => {
     const log = new ClosedConnectionLog(
       { info: ((obj: Record<string, unknown>, msg: string) => lines.push({ obj, msg })) as never },
       intervalMs,
-      () => now,
+      { now: () => now, monotonicNs: () => BigInt(now) * 1_000_000n },
     );
     return { log, lines, advance: (ms: number) => (now += ms) };
   }

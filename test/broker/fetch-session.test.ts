@@ -5,6 +5,7 @@ import {
   type SessionPartition,
 } from '../../src/broker/fetch-session.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
+import { clockOf } from '../../src/util/clock.js';
 
 const part = (topic: string, partition: number, fetchOffset = 0n): SessionPartition => ({
   topic,
@@ -25,7 +26,10 @@ const outcome = (hw: bigint, hasRecords = false): PartitionOutcome => ({
 describe('FetchSessionCache', () => {
   it('creates a session on (0, 0) and serves incremental fetches that answer only what changed', () => {
     let now = 0;
-    const cache = new FetchSessionCache(10, () => now);
+    const cache = new FetchSessionCache(
+      10,
+      clockOf(() => now),
+    );
     const full = cache.begin({
       sessionId: 0,
       sessionEpoch: 0,
@@ -58,7 +62,10 @@ describe('FetchSessionCache', () => {
   });
 
   it('answers a wrong epoch with INVALID_FETCH_SESSION_EPOCH and an unknown id with FETCH_SESSION_ID_NOT_FOUND', () => {
-    const cache = new FetchSessionCache(10, () => 0);
+    const cache = new FetchSessionCache(
+      10,
+      clockOf(() => 0),
+    );
     const s = cache.begin({ sessionId: 0, sessionEpoch: 0, partitions: [part('a', 0)], forgotten: [] });
     expect(
       cache.begin({ sessionId: s.sessionId, sessionEpoch: 5, partitions: [], forgotten: [] }).errorCode,
@@ -69,7 +76,10 @@ describe('FetchSessionCache', () => {
   });
 
   it('serves (0, -1) without a session and closes sessions on epoch -1', () => {
-    const cache = new FetchSessionCache(10, () => 0);
+    const cache = new FetchSessionCache(
+      10,
+      clockOf(() => 0),
+    );
     expect(
       cache.begin({ sessionId: 0, sessionEpoch: -1, partitions: [part('a', 0)], forgotten: [] }).sessionId,
     ).toBe(0);
@@ -87,7 +97,11 @@ describe('FetchSessionCache', () => {
 
   it('evicts only sessions idle past the eviction time when full', () => {
     let now = 0;
-    const cache = new FetchSessionCache(1, () => now, 1000);
+    const cache = new FetchSessionCache(
+      1,
+      clockOf(() => now),
+      1000,
+    );
     const first = cache.begin({ sessionId: 0, sessionEpoch: 0, partitions: [], forgotten: [] });
     expect(cache.begin({ sessionId: 0, sessionEpoch: 0, partitions: [], forgotten: [] }).sessionId).toBe(0);
     now = 2000;

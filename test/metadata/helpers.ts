@@ -7,6 +7,7 @@ import { Controller } from '../../src/metadata/controller.js';
 import { MetadataImage } from '../../src/metadata/image.js';
 import { type ApiMessageAndVersion, registerBrokerRecord } from '../../src/metadata/records.js';
 import type { CreateTopicsRequest } from '../../src/protocol/generated/index.js';
+import { SimulatedTime } from '../../src/util/clock.js';
 
 /** Distinct, valid, deterministic uuids. */
 export function uuidSequence(): () => string {
@@ -60,7 +61,7 @@ export function setup(
     config,
     staticConfigs: opts.staticConfigs ? new Map(Object.entries(opts.staticConfigs)) : undefined,
     randomUuid: uuidSequence(),
-    time: () => 1_700_000_000_000,
+    time: new SimulatedTime(1_700_000_000_000),
   });
   const apply = <T>(result: ControllerResult<T>): T => {
     for (const r of result.records) image.replay(r);

@@ -9,11 +9,11 @@ import {
   CLEANER_OFFSET_CHECKPOINT_FILE,
   CleaningAbortedError,
   LogManager,
-  ManualScheduler,
   makeLogConfig,
   type PartitionLog,
   UncleanableLogError,
 } from '../../src/storage/index.js';
+import { SimulatedTime } from '../../src/util/clock.js';
 import {
   append,
   checkCompacted,
@@ -138,19 +138,18 @@ describe('log cleaner: crash safety', () => {
 
 describe('log cleaner: stopping', () => {
   async function managed(dir: string, extra: Partial<Parameters<typeof LogManager.open>[0]> = {}) {
-    const scheduler = new ManualScheduler();
+    const time = new SimulatedTime(T0);
     const hooks: { onCleanerSwap?: (stage: string) => void } = {};
     const mgr = await LogManager.open({
       logDirs: [dir],
-      scheduler,
       defaultConfig: { cleanupPolicy: ['compact'], segmentBytes: 4 * 1024 },
-      time: { now: () => T0 },
+      time,
       cleanerIoBufferBytes: 1024,
       hooks: { onCleanerSwap: (stage) => hooks.onCleanerSwap?.(stage) },
       ...extra,
     });
     onCleanup(() => mgr.abort());
-    return { mgr, scheduler, hooks };
+    return { mgr, time, hooks };
   }
 
   it('close() aborts a clean in progress and leaves a whole log', async () => {
@@ -232,27 +231,26 @@ describe('log cleaner: stopping', () => {
 describe('log cleaner in the LogManager', () => {
   it('is scheduled (log.cleaner.backoff.ms) unless disabled, and its checkpoint survives a restart', async () => {
     const dir = await tempDir();
-    const scheduler = new ManualScheduler();
+    const time = new SimulatedTime(T0);
     const open = (enable: boolean) =>
       LogManager.open({
         logDirs: [dir],
-        scheduler,
         defaultConfig: { cleanupPolicy: ['compact'], segmentBytes: 4 * 1024 },
         topicConfig: (t) => (t === 'plain' ? { cleanupPolicy: ['delete'] } : undefined),
-        time: { now: () => T0 },
+        time,
         cleanerEnable: enable,
       });
     const mgr = await open(true);
     onCleanup(() => mgr.abort());
     mgr.startup();
-    expect(scheduler.names).toContain('kafka-log-cleaner');
+    expect(time.taskNames).toContain('kafka-log-cleaner');
     const log = await mgr.getOrCreateLog('t', 0);
     const other = await mgr.getOrCreateLog('plain', 0);
     await write(log);
     await write(other);
     const before = await readRecs(log);
     const plainBefore = await readRecs(other);
-    await scheduler.run('kafka-log-cleaner');
+    await time.advance(15_000); // log.cleaner.backoff.ms: one cleaning round
     const cleaned = await readRecs(log);
     checkCompacted(cleaned, before);
     expect(cleaned.length).toBeLessThan(before.length);
@@ -266,7 +264,7 @@ describe('log cleaner in the LogManager', () => {
     const again = await open(false);
     onCleanup(() => again.abort());
     again.startup();
-    expect(scheduler.names).not.toContain('kafka-log-cleaner');
+    expect(time.taskNames).not.toContain('kafka-log-cleaner');
     const reopened = again.getLog('t', 0)!;
     expect(again.cleaner.firstDirtyOffset(reopened)).toBe(BigInt(end));
     expect(await readRecs(reopened)).toEqual(cleaned);

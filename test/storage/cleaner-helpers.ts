@@ -13,6 +13,7 @@ import {
   splitRecordSet,
 } from '../../src/protocol/records/index.js';
 import { LogCleaner, type LogConfig, type PartitionLog, TailCache } from '../../src/storage/index.js';
+import { clockOf } from '../../src/util/clock.js';
 import { openLog, T0, tempDir } from './helpers.js';
 
 export { CompressionType };
@@ -190,7 +191,7 @@ export async function compactedLog(
     d,
     { cleanupPolicy: ['compact'], segmentBytes: 16 * 1024, ...overrides },
     {
-      time: { now: () => now.value },
+      time: clockOf(() => now.value),
       tailCache: new TailCache(tailCacheBytes),
       hooks: {
         onCleanerSwap: (stage, dir, base) => hooks.onCleanerSwap?.(stage, dir, base),
@@ -198,7 +199,7 @@ export async function compactedLog(
     },
   );
   const cleaner = new LogCleaner(() => [{ log }], {
-    time: { now: () => now.value },
+    time: clockOf(() => now.value),
     hooks: { onCleanerSwap: (stage, dir, base) => hooks.onCleanerSwap?.(stage, dir, base) },
     ...cleanerOpts,
   });

@@ -4,6 +4,7 @@
 import { statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { KafkaStorageError } from '../../src/storage/index.js';
+import { clockOf } from '../../src/util/clock.js';
 import { batch, expectContiguous, openLog, readAll, tempDir } from './helpers.js';
 
 function fsyncCounter() {
@@ -176,7 +177,7 @@ describe('durability contract', () => {
     const log = await openLog(
       await tempDir(),
       { flushMs: 1000 },
-      { hooks: c.hooks, time: { now: () => now } },
+      { hooks: c.hooks, time: clockOf(() => now) },
     );
     await log.waitDurable(log.append(batch(3, 0)).lastOffset);
     log.flushIfDue(now + 10);

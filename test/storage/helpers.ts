@@ -9,11 +9,11 @@ import { decodeRecordSet, encodeRecordBatch, type RecordInput } from '../../src/
 import {
   type LogConfig,
   LogManager,
-  ManualScheduler,
   makeLogConfig,
   PartitionLog,
   type PartitionLogOptions,
 } from '../../src/storage/index.js';
+import { SimulatedTime } from '../../src/util/clock.js';
 
 const dirs: string[] = [];
 const cleanups: Array<() => Promise<void>> = [];
@@ -150,7 +150,8 @@ export function recoveryCounter() {
 export async function smallSegmentManager(logDirs: string[], hooks = {}): Promise<LogManager> {
   const mgr = await LogManager.open({
     logDirs,
-    scheduler: new ManualScheduler(),
+    // Simulated time that never advances here: the periodic tasks run only when a test says so.
+    time: new SimulatedTime(Date.now()),
     hooks,
     defaultConfig: { segmentBytes: 2000 },
   });

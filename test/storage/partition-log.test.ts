@@ -13,6 +13,7 @@ import {
   type PartitionLog,
   TailCache,
 } from '../../src/storage/index.js';
+import { clockOf } from '../../src/util/clock.js';
 import { batch, decodeAll, expectContiguous, openLog, readAll, T0, tempDir } from './helpers.js';
 
 /** Appends batches of the given sizes (records each); returns the base offset of each batch. */
@@ -205,7 +206,7 @@ describe('PartitionLog append and read', () => {
     expect(log.segmentBaseOffsets()).toEqual([0n, 2n]);
     // Batches without timestamps fall back to the segment's creation time.
     let now = T0;
-    const timed = await openLog(await tempDir(), { segmentMs: 1000 }, { time: { now: () => now } });
+    const timed = await openLog(await tempDir(), { segmentMs: 1000 }, { time: clockOf(() => now) });
     timed.append(batch(1, 0, { timestamp: -1 }));
     now += 500;
     timed.append(batch(1, 1, { timestamp: -1 }));

@@ -9,14 +9,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LogManager } from '../../src/storage/log-manager.js';
 import { PARTITION_METADATA_FILE, readPartitionTopicId } from '../../src/storage/partition-metadata.js';
-import { ManualScheduler } from '../../src/storage/scheduler.js';
+import { SimulatedTime } from '../../src/util/clock.js';
 import { fill, onCleanup, tempDir } from './helpers.js';
 
 const ID_A = 'AAAAAAAAAAAAAAAAAAAAAQ';
 const ID_B = 'BBBBBBBBBBBBBBBBBBBBBQ';
 
 async function manager(logDir: string): Promise<LogManager> {
-  const mgr = await LogManager.open({ logDirs: [logDir], scheduler: new ManualScheduler() });
+  const mgr = await LogManager.open({ logDirs: [logDir], time: new SimulatedTime(Date.now()) });
   onCleanup(() => mgr.abort());
   return mgr;
 }

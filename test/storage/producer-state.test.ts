@@ -21,6 +21,7 @@ import {
   ProducerStateEntry,
   snapshotFileName,
 } from '../../src/storage/producer-state.js';
+import { clockOf } from '../../src/util/clock.js';
 import { openLog, readAll, T0, tempDir } from './helpers.js';
 
 const PID = 4000n;
@@ -238,7 +239,7 @@ describe('producer state: snapshots', () => {
     expect(snap[0]).toMatchObject({ producerId: Number(PID), lastSeq: bases[1] - 1 });
 
     // (At a time when the producer has not expired: loading a snapshot drops expired producers.)
-    const now = { now: () => T0 + 60_000 };
+    const now = clockOf(() => T0 + 60_000);
     const again = await openLog(dir, { segmentBytes: 1024 }, { hadCleanShutdown: true, time: now });
     expect(again.append(idem(39, 1, { timestamp: T0 }))).toMatchObject({ duplicate: true, baseOffset: 39n });
     // Only the last batch survives in a snapshot (Kafka's format): an older retry is out of order.
@@ -284,7 +285,7 @@ describe('producer state: snapshots', () => {
     bytes[bytes.length - 3] ^= 1;
     await writeFile(latest, bytes);
 
-    const again = await openLog(dir, { segmentBytes: 1024 }, { time: { now: () => T0 + 60_000 } });
+    const again = await openLog(dir, { segmentBytes: 1024 }, { time: clockOf(() => T0 + 60_000) });
     // The corrupt snapshot was deleted; the one before it plus a replay rebuilt the state.
     expect(await snapshotsIn(dir)).toEqual([...bases.slice(1, 3), s]);
     for (let k = s - 5; k < s; k++) expect(again.append(idem(k, 1, { timestamp: T0 })).duplicate).toBe(true);
@@ -346,7 +347,7 @@ describe('producer state: snapshots', () => {
     const again = await openLog(
       dir,
       {},
-      { producerIdExpirationMs: 60_000, hadCleanShutdown: true, time: { now: () => T0 + 115_000 } },
+      { producerIdExpirationMs: 60_000, hadCleanShutdown: true, time: clockOf(() => T0 + 115_000) },
     );
     expect(again.producerState.entry(2n)).toBeUndefined();
     expect(again.producerState.entry(1n)?.lastSeq).toBe(9);

@@ -4,12 +4,8 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  LogManager,
-  ManualScheduler,
-  OffsetOutOfRangeError,
-  type PartitionLog,
-} from '../../src/storage/index.js';
+import { LogManager, OffsetOutOfRangeError, type PartitionLog } from '../../src/storage/index.js';
+import { SimulatedTime } from '../../src/util/clock.js';
 import { batch, expectContiguous, onCleanup, openLog, readAll, T0, tempDir } from './helpers.js';
 
 /** `segments` segments of 2 batches of 5 records each; batch timestamps T0 + 1000 * segment. */
@@ -158,21 +154,20 @@ describe('truncation (replication helpers)', () => {
 
 describe('LogManager', () => {
   async function manager(logDirs: string[]) {
-    const scheduler = new ManualScheduler();
+    const time = new SimulatedTime(T0 + 60_000);
     const mgr = await LogManager.open({
       logDirs,
-      scheduler,
       defaultConfig: { segmentBytes: SEGMENT_BYTES, retentionMs: 10_000 },
-      time: { now: () => T0 + 60_000 },
+      time,
     });
     onCleanup(() => mgr.abort());
-    return { mgr, scheduler };
+    return { mgr, time };
   }
 
   it('runs retention and checkpoints on its schedule', async () => {
-    const { mgr, scheduler } = await manager([await tempDir()]);
+    const { mgr, time } = await manager([await tempDir()]);
     mgr.startup();
-    expect(scheduler.names.sort()).toEqual([
+    expect(time.taskNames.sort()).toEqual([
       'kafka-log-cleaner',
       'kafka-log-flusher',
       'kafka-log-retention',
@@ -182,7 +177,10 @@ describe('LogManager', () => {
     ]);
     const log = await mgr.getOrCreateLog('t', 0);
     const end = await segmented(log, 3);
-    await scheduler.run('kafka-log-retention');
+    // Not before log.retention.check.interval.ms (default 300000) has passed on the node's clock.
+    await time.advance(299_999);
+    expect(log.logStartOffset).toBe(0n);
+    await time.advance(1);
     expect(log.logStartOffset).toBe(BigInt(end));
   });
 

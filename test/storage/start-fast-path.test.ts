@@ -13,10 +13,10 @@ import { topicRecord } from '../../src/metadata/records.js';
 import {
   CLEAN_SHUTDOWN_FILE,
   LogManager,
-  ManualScheduler,
   offsetFilePrefix,
   parseOffsetCheckpoint,
 } from '../../src/storage/index.js';
+import { SimulatedTime } from '../../src/util/clock.js';
 import {
   batch,
   expectContiguous,
@@ -165,7 +165,7 @@ describe('start after a clean shutdown', () => {
       const open = (hooks = {}) =>
         LogManager.open({
           logDirs: [logDir],
-          scheduler: new ManualScheduler(),
+          time: new SimulatedTime(Date.now()),
           hooks,
           defaultConfig: { segmentBytes: 4000, indexIntervalBytes: 300 },
         });

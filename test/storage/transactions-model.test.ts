@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeRecordBatch } from '../../src/protocol/records/index.js';
 import type { PartitionLog } from '../../src/storage/index.js';
+import { clockOf } from '../../src/util/clock.js';
 import { openLog, T0, tempDir } from './helpers.js';
 
 type Op =
@@ -116,7 +117,7 @@ describe('transactions against a model', () => {
           const dir = await tempDir();
           const cfg = { segmentBytes };
           // The clock near the batches' timestamps: no producer expires (which would reset sequences).
-          const time = { now: () => T0 + 1000 };
+          const time = clockOf(() => T0 + 1000);
           let log: PartitionLog = await openLog(dir, cfg, { time });
           let batches: ModelBatch[] = [];
           let end = 0;

@@ -32,7 +32,7 @@ export const describeQuorumHandler = defineHandler<
   maxVersion: 2,
   request: DescribeQuorumRequest,
   response: DescribeQuorumResponse,
-  handle(req, ctx, { quorum, metadata, advertisedEndpoints }) {
+  handle(req, ctx, { quorum, metadata, advertisedEndpoints, time }) {
     const v2 = ctx.apiVersion >= 2;
     const valid =
       req.topics.length === 1 &&
@@ -56,7 +56,7 @@ export const describeQuorumHandler = defineHandler<
         nodes: [],
       };
     }
-    const now = BigInt(Date.now());
+    const now = BigInt(time.now());
     const logEndOffset = metadata.logEndOffset;
     return {
       errorCode: ErrorCode.NONE,

@@ -12,6 +12,7 @@
 
 import type { Logger } from 'pino';
 import { apiVersionInfo } from '../../protocol/generated/api-keys.js';
+import { type Clock, SYSTEM_TIME } from '../../util/clock.js';
 
 /** Hosts tracked at once (entries older than the interval are dropped first). */
 const MAX_HOSTS = 1024;
@@ -45,12 +46,12 @@ export class ClosedConnectionLog {
   constructor(
     private readonly log: InfoLogger,
     private readonly intervalMs = DEFAULT_CLOSED_CONNECTION_LOG_INTERVAL_MS,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = SYSTEM_TIME,
   ) {}
 
   /** Logs the close, or counts it if this host was logged less than an interval ago. */
   record(c: ClosedConnection): boolean {
-    const now = this.now();
+    const now = this.clock.now();
     const entry = this.hosts.get(c.host);
     if (entry && now - entry.loggedAtMs < this.intervalMs) {
       entry.suppressed++;

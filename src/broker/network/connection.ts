@@ -21,6 +21,7 @@ import { ApiVersionsResponse } from '../../protocol/generated/messages/ApiVersio
 import { fitToVersion, type MessageCodec } from '../../protocol/message.js';
 import { Reader } from '../../protocol/primitives/reader.js';
 import { EncodeError } from '../../protocol/primitives/writer.js';
+import { type Cancel, type NodeTime, SYSTEM_TIME } from '../../util/clock.js';
 import { type ApiRegistry, CloseConnection, NO_RESPONSE, type RequestContext } from '../api-handler.js';
 import type { ClosedConnection, ClosedConnectionLog } from './closed-connection-log.js';
 import { FrameSplitter } from './frame-splitter.js';
@@ -33,6 +34,8 @@ export interface ConnectionOptions {
   idleTimeoutMs: number;
   /** The closed-connection log's rate limit: one line per client host per this many ms. */
   closedConnectionLogIntervalMs?: number;
+  /** The node's clock: connections.max.idle.ms is measured on it. Default: the real one. */
+  time?: NodeTime;
 }
 
 interface Slot {
@@ -53,6 +56,10 @@ export class Connection<Services> {
   private readonly address: string;
   /** Whether a trace line goes out per request: checked once, so a quiet broker builds no fields. */
   private readonly traceRequests: boolean;
+  private readonly time: NodeTime;
+  /** When the connection last read or wrote: connections.max.idle.ms counts from here. */
+  private lastActivityMs: number;
+  private cancelIdleCheck: Cancel = () => {};
 
   constructor(
     readonly id: number,
@@ -68,10 +75,12 @@ export class Connection<Services> {
     this.address = `${socket.remoteAddress}:${socket.remotePort}`;
     this.traceRequests = log.isLevelEnabled?.('trace') ?? true;
     socket.setNoDelay(true);
-    socket.setTimeout(options.idleTimeoutMs);
+    this.time = options.time ?? SYSTEM_TIME;
+    this.lastActivityMs = this.time.now();
+    // As Kafka's idle expiry: a negative connections.max.idle.ms never expires (0 as Node's 0).
+    if (options.idleTimeoutMs > 0) this.armIdleCheck(options.idleTimeoutMs);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.maybeResume());
-    socket.on('timeout', () => this.close('idle for connections.max.idle.ms'));
     socket.on('error', (err) => this.close(`socket error: ${err.message}`));
     socket.on('close', () => this.close('closed by the client'));
   }
@@ -79,12 +88,23 @@ export class Connection<Services> {
   close(reason?: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.cancelIdleCheck();
     this.log.debug(
       { client: this.address, connectionId: this.id, reason: reason ?? 'closed by the broker' },
       'connection closed',
     );
     this.socket.destroy();
     this.onClose(this);
+  }
+
+  /** Closes the connection once it has neither read nor written for connections.max.idle.ms. */
+  private armIdleCheck(delayMs: number): void {
+    this.cancelIdleCheck = this.time.schedule(delayMs, () => {
+      if (this.closed) return;
+      const idleMs = this.time.now() - this.lastActivityMs;
+      if (idleMs >= this.options.idleTimeoutMs) this.close('idle for connections.max.idle.ms');
+      else this.armIdleCheck(this.options.idleTimeoutMs - idleMs);
+    });
   }
 
   /**
@@ -106,6 +126,7 @@ export class Connection<Services> {
   }
 
   private onData(chunk: Buffer): void {
+    this.lastActivityMs = this.time.now();
     try {
       for (const frame of this.splitter.push(chunk)) this.backlog.push(frame);
     } catch (err) {
@@ -313,6 +334,7 @@ export class Connection<Services> {
         if (!corked) {
           this.socket.cork();
           corked = true;
+          this.lastActivityMs = this.time.now();
         }
         for (const c of head.chunks) this.socket.write(c);
       }

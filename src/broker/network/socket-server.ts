@@ -22,7 +22,7 @@ export class SocketServer<Services> {
     private readonly options: ConnectionOptions,
     private readonly log: Logger,
   ) {
-    this.closedLog = new ClosedConnectionLog(log, options.closedConnectionLogIntervalMs);
+    this.closedLog = new ClosedConnectionLog(log, options.closedConnectionLogIntervalMs, options.time);
   }
 
   /** Listens on host:port (port 0 picks a free one); resolves to the bound port. */

@@ -6,7 +6,7 @@
 // ids required before joining (KIP-394), group listing/description/deletion, and through
 // OffsetMetadataManager the committed offsets. It does no I/O of its own: records go to a GroupStore
 // (the broker's acks=all append to __consumer_offsets) and come back through replay() at load;
-// every timer goes through CoordinatorTime. Requests are answered with the generated response
+// every timer goes through the node's NodeTime (src/util/clock.ts). Requests are answered with the generated response
 // objects of the request's version.
 //
 // Lifecycle: construct, replay() every record of every partition in log order (replayTxn() for the
@@ -46,6 +46,7 @@ import type { SyncGroupResponse } from '../../protocol/generated/messages/SyncGr
 import type { TxnOffsetCommitRequest } from '../../protocol/generated/messages/TxnOffsetCommitRequest.js';
 import type { TxnOffsetCommitResponse } from '../../protocol/generated/messages/TxnOffsetCommitResponse.js';
 import { EMPTY_BYTES } from '../../protocol/message.js';
+import type { NodeTime } from '../../util/clock.js';
 import {
   ClassicGroup,
   ClassicGroupMember,
@@ -72,7 +73,6 @@ import {
   type OffsetsRecord,
   type TxnAppendOptions,
 } from './store.js';
-import type { CoordinatorTime } from './time.js';
 import { PendingTxnOffsets } from './txn-offsets.js';
 
 export { type GroupStore, GroupStoreError, type OffsetsRecord, type TxnAppendOptions } from './store.js';
@@ -148,7 +148,7 @@ function joinProtocols(req: JoinGroupRequest): Protocol[] {
 
 export class GroupCoordinator {
   private readonly config: GroupCoordinatorConfig;
-  private readonly time: CoordinatorTime;
+  private readonly time: NodeTime;
   private readonly store: GroupStore;
   private readonly topics: TopicLookup;
   private readonly logger: CoordinatorLogger;
@@ -165,7 +165,7 @@ export class GroupCoordinator {
 
   constructor(opts: {
     config: GroupCoordinatorConfig;
-    time: CoordinatorTime;
+    time: NodeTime;
     store: GroupStore;
     topics: TopicLookup;
     logger?: CoordinatorLogger;

@@ -266,7 +266,7 @@ export class GroupOffsets {
  *  retention counts from. */
 export type OffsetExpirationBase = (o: OffsetAndMetadata) => number;
 
-/** Timers the coordinator has set for this group; cancel functions from CoordinatorTime.schedule. */
+/** Timers the coordinator has set for this group; cancel functions from the node Scheduler (src/util/clock.ts). */
 export interface GroupTimers {
   /** The end of the join phase (rebalance timeout, or the initial rebalance delay). */
   join: (() => void) | null;

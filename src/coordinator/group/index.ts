@@ -8,7 +8,6 @@
 //   responses.ts    JoinGroup / SyncGroup responses shaped for a request version
 //   store.ts        GroupStore (the broker's durable append), append error translation
 //   txn-offsets.ts  PendingTxnOffsets: offsets of open transactions (TxnOffsetCommit)
-//   time.ts         CoordinatorTime (clock and timers), the system implementation
 
 export {
   type CoordinatorLogger,
@@ -28,4 +27,3 @@ export {
   parseRecordKey,
 } from './records.js';
 export { type GroupStore, GroupStoreError, type OffsetsRecord, type TxnAppendOptions } from './store.js';
-export { type CoordinatorTime, SYSTEM_COORDINATOR_TIME } from './time.js';

@@ -19,10 +19,10 @@ import type { OffsetFetchRequest } from '../../protocol/generated/messages/Offse
 import { OffsetFetchResponse } from '../../protocol/generated/messages/OffsetFetchResponse.js';
 import type { TxnOffsetCommitRequest } from '../../protocol/generated/messages/TxnOffsetCommitRequest.js';
 import { TxnOffsetCommitResponse } from '../../protocol/generated/messages/TxnOffsetCommitResponse.js';
+import type { NodeTime } from '../../util/clock.js';
 import type { ClassicGroup, ClassicGroupMember } from './group.js';
 import { groupMetadataKey, type OffsetAndMetadata, offsetCommitKey, offsetCommitValue } from './records.js';
 import { appendErrorToResponseError, type OffsetsRecord, type TxnAppendOptions } from './store.js';
-import type { CoordinatorTime } from './time.js';
 import type { PendingTxnOffsets } from './txn-offsets.js';
 
 /** OffsetFetch's answer for a partition without a committed offset. */
@@ -34,7 +34,7 @@ const DEFAULT_TIMESTAMP = -1n;
 
 /** What the offset manager needs from the coordinator that owns it. */
 export interface OffsetContext {
-  readonly time: CoordinatorTime;
+  readonly time: NodeTime;
   readonly offsetMetadataMaxBytes: number;
   readonly offsetsRetentionMs: number;
   partitionExists(topic: string, partition: number): boolean;

@@ -8,7 +8,7 @@
 // of its own: state changes go to a TransactionStore (the broker's acks=all append to
 // __transaction_state) and come back through replay() at load; COMMIT/ABORT markers go through a
 // TxnMarkerWriter; producer ids come from generateProducerId; every timer goes through
-// CoordinatorTime.
+// NodeTime.
 //
 // Lifecycle: construct, replay() every record of every partition in log order, startup() (completes
 // loaded PrepareCommit/PrepareAbort transactions, starts the timeout and expiration timers), serve,
@@ -28,7 +28,7 @@ import { GROUP_METADATA_TOPIC_NAME } from '../../metadata/topic-name.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { DescribeTransactionsResponse } from '../../protocol/generated/messages/DescribeTransactionsResponse.js';
 import type { ListTransactionsResponse } from '../../protocol/generated/messages/ListTransactionsResponse.js';
-import type { CoordinatorTime } from '../group/time.js';
+import type { NodeTime } from '../../util/clock.js';
 import {
   isEpochExhausted,
   isExpirationAllowed,
@@ -111,7 +111,7 @@ export interface TransactionCoordinatorLogger {
 }
 
 export interface TransactionCoordinatorOptions extends Partial<TransactionCoordinatorConfig> {
-  time: CoordinatorTime;
+  time: NodeTime;
   store: TransactionStore;
   markers: TxnMarkerWriter;
   /** A producer id nobody has had (ProducerIdManager.generate); rejects with an `errorCode` to refuse. */
@@ -160,7 +160,7 @@ function errorResult(errorCode: number): ProducerIdAndEpochResult {
 
 export class TransactionCoordinator {
   private readonly config: TransactionCoordinatorConfig;
-  private readonly time: CoordinatorTime;
+  private readonly time: NodeTime;
   private readonly store: TransactionStore;
   private readonly markers: TxnMarkerWriter;
   private readonly generateProducerId: () => Promise<bigint>;

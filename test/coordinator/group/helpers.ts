@@ -1,9 +1,8 @@
-// Test fixtures for the group coordinator: a fake clock, an in-memory __consumer_offsets store
+// Test fixtures for the group coordinator: the simulated clock (src/util/clock.ts), an in-memory __consumer_offsets store
 // (that can fail, hold appends, and enforces a maximum record size like message.max.bytes), and a
 // Harness that speaks the request/response objects the broker would.
 
 import {
-  type CoordinatorTime,
   GroupCoordinator,
   type GroupCoordinatorConfig,
   type GroupStore,
@@ -27,6 +26,7 @@ import { SyncGroupRequest } from '../../../src/protocol/generated/messages/SyncG
 import type { SyncGroupResponse } from '../../../src/protocol/generated/messages/SyncGroupResponse.js';
 import { TxnOffsetCommitRequest } from '../../../src/protocol/generated/messages/TxnOffsetCommitRequest.js';
 import type { TxnOffsetCommitResponse } from '../../../src/protocol/generated/messages/TxnOffsetCommitResponse.js';
+import { SimulatedTime } from '../../../src/util/clock.js';
 
 export const DEFAULT_CONFIG: GroupCoordinatorConfig = {
   numPartitions: 50,
@@ -38,53 +38,6 @@ export const DEFAULT_CONFIG: GroupCoordinatorConfig = {
   offsetsRetentionMs: 7 * 24 * 3600 * 1000,
   offsetsRetentionCheckIntervalMs: 600000,
 };
-
-/** A clock that moves only when told; advance() fires due timers in time order, then in the order set. */
-export class FakeTime implements CoordinatorTime {
-  private nowMs = 1_700_000_000_000;
-  private nextSeq = 0;
-  private timers: Array<{ at: number; seq: number; fn: () => void; cancelled: boolean }> = [];
-
-  now(): number {
-    return this.nowMs;
-  }
-
-  schedule(delayMs: number, fn: () => void): () => void {
-    const timer = { at: this.nowMs + Math.max(0, delayMs), seq: this.nextSeq++, fn, cancelled: false };
-    this.timers.push(timer);
-    return () => {
-      timer.cancelled = true;
-    };
-  }
-
-  /** Moves the clock by `ms`, running every timer that falls due (including ones set meanwhile). */
-  advance(ms: number): void {
-    const target = this.nowMs + ms;
-    for (;;) {
-      this.timers = this.timers.filter((t) => !t.cancelled);
-      let next: (typeof this.timers)[number] | undefined;
-      for (const t of this.timers) {
-        if (t.at <= target && (!next || t.at < next.at || (t.at === next.at && t.seq < next.seq))) next = t;
-      }
-      if (!next) break;
-      next.cancelled = true;
-      this.nowMs = next.at;
-      next.fn();
-    }
-    this.nowMs = target;
-  }
-
-  /** When the next timer is due, or null. */
-  nextTimerAt(): number | null {
-    let at: number | null = null;
-    for (const t of this.timers) if (!t.cancelled && (at === null || t.at < at)) at = t.at;
-    return at;
-  }
-
-  get pendingTimers(): number {
-    return this.timers.filter((t) => !t.cancelled).length;
-  }
-}
 
 export interface StoredRecord extends OffsetsRecord {
   partition: number;
@@ -226,7 +179,7 @@ export interface Member {
 }
 
 export class Harness {
-  readonly time: FakeTime;
+  readonly time: SimulatedTime;
   readonly store: MemoryStore;
   readonly topics = new Map<string, number>([
     ['t', 3],
@@ -236,9 +189,12 @@ export class Harness {
   readonly coordinator: GroupCoordinator;
   readonly logs: Array<{ level: string; msg?: string; o: object }> = [];
 
-  constructor(config: Partial<GroupCoordinatorConfig> = {}, shared?: { time: FakeTime; store: MemoryStore }) {
+  constructor(
+    config: Partial<GroupCoordinatorConfig> = {},
+    shared?: { time: SimulatedTime; store: MemoryStore },
+  ) {
     this.config = { ...DEFAULT_CONFIG, ...config };
-    this.time = shared?.time ?? new FakeTime();
+    this.time = shared?.time ?? new SimulatedTime();
     this.store = shared?.store ?? new MemoryStore();
     this.coordinator = new GroupCoordinator({
       config: this.config,

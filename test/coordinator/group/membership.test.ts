@@ -491,7 +491,7 @@ describe('shutdown', () => {
     h.coordinator.shutdown();
     await h.advance(0);
     expect(ra.value.errorCode).toBe(ErrorCode.NOT_COORDINATOR);
-    expect(h.time.pendingTimers).toBe(0);
+    expect(h.time.pendingTasks).toBe(0);
     expect((await h.join()).errorCode).toBe(ErrorCode.NOT_COORDINATOR);
 
     const h2 = Harness.started();

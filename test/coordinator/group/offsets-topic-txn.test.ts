@@ -19,7 +19,8 @@ import { TxnOffsetCommitRequest } from '../../../src/protocol/generated/messages
 import { encodeEndTxnMarkerBatch } from '../../../src/protocol/records/control.js';
 import { decodeRecordSet } from '../../../src/protocol/records/index.js';
 import { concatRecords, makeLogConfig, PartitionLog } from '../../../src/storage/index.js';
-import { DEFAULT_CONFIG, FakeTime } from './helpers.js';
+import { SimulatedTime, SYSTEM_TIME } from '../../../src/util/clock.js';
+import { DEFAULT_CONFIG } from './helpers.js';
 
 vi.setConfig({ testTimeout: 20000 });
 
@@ -53,7 +54,7 @@ async function offsetsPartition(): Promise<{ log: PartitionLog; replicaManager: 
     config: makeLogConfig({}),
   });
   cleanups.push(() => log.close());
-  const replicaManager = new ReplicaManager();
+  const replicaManager = new ReplicaManager(SYSTEM_TIME);
   replicaManager.add({
     topic: GROUP_METADATA_TOPIC_NAME,
     topicId: 'offsets-topic-id',
@@ -68,7 +69,7 @@ async function offsetsPartition(): Promise<{ log: PartitionLog; replicaManager: 
 function coordinatorOn(replicaManager: ReplicaManager): GroupCoordinator {
   return new GroupCoordinator({
     config: { ...DEFAULT_CONFIG, numPartitions: 1 },
-    time: new FakeTime(),
+    time: new SimulatedTime(),
     store: new OffsetsTopicStore(replicaManager),
     topics: { partitionExists: (topic, partition) => (topic === 't' || topic === 'u') && partition < 3 },
   });
@@ -243,7 +244,7 @@ describe('OffsetsTopicStore transactional append', () => {
     const { replicaManager } = await offsetsPartition();
     const c = new GroupCoordinator({
       config: { ...DEFAULT_CONFIG, numPartitions: 1, offsetMetadataMaxBytes: 30000 },
-      time: new FakeTime(),
+      time: new SimulatedTime(),
       store: new OffsetsTopicStore(replicaManager),
       topics: { partitionExists: () => true },
     });

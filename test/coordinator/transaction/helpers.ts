@@ -18,10 +18,7 @@ import {
   type WriteMarkersResult,
 } from '../../../src/coordinator/transaction/store.js';
 import { ErrorCode } from '../../../src/protocol/errors.js';
-import { FakeTime } from '../group/helpers.js';
-
-// The group coordinator tests' fake clock: the two coordinators share CoordinatorTime.
-export { FakeTime };
+import { SimulatedTime } from '../../../src/util/clock.js';
 
 export interface StoredRecord {
   partition: number;
@@ -167,7 +164,7 @@ export type Config = Partial<TransactionCoordinatorConfig>;
 export const TIMEOUT_MS = 60000;
 
 export class Harness {
-  readonly time: FakeTime;
+  readonly time: SimulatedTime;
   readonly store: MemoryTxnStore;
   readonly markers: FakeMarkerWriter;
   readonly coordinator: TransactionCoordinator;
@@ -178,13 +175,13 @@ export class Harness {
   constructor(
     readonly config: Config = {},
     shared?: {
-      time: FakeTime;
+      time: SimulatedTime;
       store: MemoryTxnStore;
       markers: FakeMarkerWriter;
       nextProducerId: { value: bigint };
     },
   ) {
-    this.time = shared?.time ?? new FakeTime();
+    this.time = shared?.time ?? new SimulatedTime();
     this.store = shared?.store ?? new MemoryTxnStore();
     this.markers = shared?.markers ?? new FakeMarkerWriter();
     this.nextProducerId = shared?.nextProducerId ?? { value: 1000n };
@@ -231,7 +228,7 @@ export class Harness {
   async advance(ms: number): Promise<void> {
     const target = this.time.now() + ms;
     for (;;) {
-      const next = this.time.nextTimerAt();
+      const next = this.time.nextTaskAt();
       if (next === null || next > target) break;
       this.time.advance(next - this.time.now());
       await settle();

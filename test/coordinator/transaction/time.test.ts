@@ -136,8 +136,8 @@ describe('transactional id expiration', () => {
 
   it('shutdown cancels the timers', async () => {
     const h = Harness.started();
-    expect(h.time.pendingTimers).toBe(2);
+    expect(h.time.pendingTasks).toBe(2);
     h.coordinator.shutdown();
-    expect(h.time.pendingTimers).toBe(0);
+    expect(h.time.pendingTasks).toBe(0);
   });
 });

@@ -376,7 +376,7 @@ describe('EndTxn (transaction V1)', () => {
     const calls = h.markers.calls.length;
     await h.advance(10000);
     expect(h.markers.calls).toHaveLength(calls);
-    expect(h.time.pendingTimers).toBe(0);
+    expect(h.time.pendingTasks).toBe(0);
   });
 
   it('a full transaction with offsets: markers go to the __consumer_offsets partition too', async () => {
