@@ -163,7 +163,10 @@ export class Broker {
     const { clusterId, directoryId } = loadMetaProperties(dataDir, nodeId);
     const quorum = await electSelf(dataDir, nodeId, directoryId);
 
-    const registry = new ApiRegistry<BrokerServices>(config.bool('unstable.api.versions.enable'));
+    const registry = new ApiRegistry<BrokerServices>(
+      config.bool('unstable.api.versions.enable'),
+      config.bool('samsa.legacy.protocol.enable'),
+    );
     const services = { config, registry, nodeId, clusterId, quorum } as BrokerServices &
       Record<string, unknown>;
     const server = new SocketServer(

@@ -8,8 +8,9 @@ import type { BrokerServices } from '../services.js';
 
 export const offsetCommitHandler = defineHandler<OffsetCommitRequest, OffsetCommitResponse, BrokerServices>({
   apiKey: 8,
-  minVersion: 0,
+  minVersion: 2,
   maxVersion: 9,
+  legacyMinVersion: 0,
   request: OffsetCommitRequest,
   response: OffsetCommitResponse,
   handle: (req, ctx, { groupCoordinator }) => groupCoordinator.commitOffsets(req, ctx.apiVersion),

@@ -8,8 +8,9 @@ import type { BrokerServices } from '../services.js';
 
 export const offsetFetchHandler = defineHandler<OffsetFetchRequest, OffsetFetchResponse, BrokerServices>({
   apiKey: 9,
-  minVersion: 0,
+  minVersion: 1,
   maxVersion: 9,
+  legacyMinVersion: 0,
   request: OffsetFetchRequest,
   response: OffsetFetchResponse,
   handle: (req, ctx, { groupCoordinator }) => groupCoordinator.fetchOffsets(req, ctx.apiVersion),

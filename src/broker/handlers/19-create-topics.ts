@@ -11,6 +11,7 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequest, CreateTopi
   apiKey: 19,
   minVersion: 2,
   maxVersion: 7,
+  legacyMinVersion: 0,
   request: CreateTopicsRequest,
   response: CreateTopicsResponse,
   handle: (req, _ctx, services) => services.runMetadataOp((c) => c.createTopics(req)),

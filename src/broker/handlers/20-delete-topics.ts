@@ -11,6 +11,7 @@ export const deleteTopicsHandler = defineHandler<DeleteTopicsRequest, DeleteTopi
   apiKey: 20,
   minVersion: 1,
   maxVersion: 6,
+  legacyMinVersion: 0,
   request: DeleteTopicsRequest,
   response: DeleteTopicsResponse,
   handle: (req, _ctx, services) => services.runMetadataOp((c) => c.deleteTopics(req)),

@@ -116,6 +116,7 @@ export const offsetForLeaderEpochHandler = defineHandler<
   apiKey: 23,
   minVersion: 2,
   maxVersion: 4,
+  legacyMinVersion: 0,
   request: OffsetForLeaderEpochRequest,
   response: OffsetForLeaderEpochResponse,
   async handle(req, _ctx, { metadata, replicaManager }) {

@@ -15,6 +15,7 @@ export const describeAclsHandler = defineHandler<DescribeAclsRequest, DescribeAc
   apiKey: 29,
   minVersion: 1,
   maxVersion: 3,
+  legacyMinVersion: 0,
   request: DescribeAclsRequest,
   response: DescribeAclsResponse,
   handle: (req) => {

@@ -15,6 +15,7 @@ export const createAclsHandler = defineHandler<CreateAclsRequest, CreateAclsResp
   apiKey: 30,
   minVersion: 1,
   maxVersion: 3,
+  legacyMinVersion: 0,
   request: CreateAclsRequest,
   response: CreateAclsResponse,
   handle: (req) => {

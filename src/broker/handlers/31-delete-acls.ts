@@ -15,6 +15,7 @@ export const deleteAclsHandler = defineHandler<DeleteAclsRequest, DeleteAclsResp
   apiKey: 31,
   minVersion: 1,
   maxVersion: 3,
+  legacyMinVersion: 0,
   request: DeleteAclsRequest,
   response: DeleteAclsResponse,
   handle: (req) => {

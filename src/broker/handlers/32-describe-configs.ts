@@ -14,6 +14,7 @@ export const describeConfigsHandler = defineHandler<
   apiKey: 32,
   minVersion: 1,
   maxVersion: 4,
+  legacyMinVersion: 0,
   request: DescribeConfigsRequest,
   response: DescribeConfigsResponse,
   handle: (req, _ctx, { metadata }) => metadata.controller.describeConfigs(req),

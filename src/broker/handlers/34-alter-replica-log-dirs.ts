@@ -37,6 +37,7 @@ export const alterReplicaLogDirsHandler = defineHandler<
   apiKey: 34,
   minVersion: 1,
   maxVersion: 2,
+  legacyMinVersion: 0,
   request: AlterReplicaLogDirsRequest,
   response: AlterReplicaLogDirsResponse,
   handle(req, _ctx, { logManager, replicaManager, metadata }) {

@@ -35,6 +35,7 @@ export const describeLogDirsHandler = defineHandler<
   apiKey: 35,
   minVersion: 1,
   maxVersion: 4,
+  legacyMinVersion: 0,
   request: DescribeLogDirsRequest,
   response: DescribeLogDirsResponse,
   async handle(req, _ctx, { logManager, replicaManager }) {
