@@ -39,12 +39,12 @@ afterAll(async () => {
 const legacy = (v: string) => ['-X', 'api.version.request=false', '-X', `broker.version.fallback=${v}`];
 
 /** Compressible values, so that librdkafka keeps the codec (it sends uncompressed what does not shrink). */
-const valueOf = (i: number) => `value-${i}-${'abcdefgh'.repeat(40)}`;
+const recordValue = (i: number) => `value-${i}-${'abcdefgh'.repeat(40)}`;
 
 describe.skipIf(!requireClient('kcat', hasKcat))('kcat with an old broker.version.fallback', () => {
   const N = 50;
   const input = Array.from({ length: N }, (_, i) =>
-    i % 10 === 9 ? `:${valueOf(i)}` : `k${i}:${valueOf(i)}`,
+    i % 10 === 9 ? `:${recordValue(i)}` : `k${i}:${recordValue(i)}`,
   ).join('\n');
 
   for (const fallback of ['0.9.0.0', '0.10.0.0', '0.11.0.0', '1.0.0', '2.0.0']) {
@@ -92,7 +92,7 @@ describe.skipIf(!requireClient('kcat', hasKcat))('kcat with an old broker.versio
         lines.forEach((line, i) => {
           const [k, v, ts, off] = line.split('|');
           expect(k).toBe(i % 10 === 9 ? '' : `k${i}`);
-          expect(v).toBe(valueOf(i));
+          expect(v).toBe(recordValue(i));
           expect(off).toBe(String(i));
           if (fallback === '0.9.0.0') {
             // Magic 0 has no timestamp.
@@ -142,7 +142,7 @@ describe.skipIf(!requireClient('kcat', hasKcat))('kcat with an old broker.versio
       const lines = c.stdout.trim().split('\n');
       // From offset 5 (inside the first batch: the records before it are left out); headers dropped.
       expect(lines).toHaveLength(N - 5);
-      expect(lines[0]).toBe(`k5|${valueOf(5)}|5|`);
+      expect(lines[0]).toBe(`k5|${recordValue(5)}|5|`);
     }
   });
 
