@@ -16,25 +16,27 @@
 //   other (a Fetch below v4 reads uncommitted). A magic 0 LZ4 wrapper gets the frame header checksum
 //   Kafka's old producers and consumers computed (KAFKA-3160), as Kafka writes it.
 
-import { compress } from '../compression/index.js';
+import { compress, decompress } from '../compression/index.js';
 import { xxhash32 } from '../compression/native.js';
 import { CompressionType } from '../compression/types.js';
-import { DecodeError } from '../primitives/reader.js';
+import { DecodeError, Reader } from '../primitives/reader.js';
 import {
   LOG_OVERHEAD,
   MAGIC_OFFSET,
   MAGIC_V0,
   MAGIC_V1,
   MAGIC_V2,
+  MIN_RECORD_BYTES,
   NO_TIMESTAMP,
+  RECORD_BATCH_OVERHEAD,
   TimestampType,
 } from './constants.js';
 import { crc32 } from './crc.js';
-import { decodeRecordBatch } from './decode.js';
 import { encodeRecordBatch } from './encode.js';
 import { splitRecordSet } from './framing.js';
+import { readRecordBatchHeader } from './header.js';
 import { decodeLegacyEntry } from './legacy.js';
-import type { KafkaRecord, RecordInput } from './types.js';
+import type { RecordInput } from './types.js';
 
 /** Legacy attribute bit 3: the timestamp is the log append time (magic 1). */
 const LEGACY_TIMESTAMP_TYPE_MASK = 0x08;
@@ -94,60 +96,159 @@ function breakLz4HeaderChecksum(frame: Buffer): Buffer {
   return frame;
 }
 
-/** Size of one legacy message after LOG_OVERHEAD. */
-function messageBodySize(magic: 0 | 1, key: Buffer | null, value: Buffer | null): number {
-  return 4 + 1 + 1 + (magic === MAGIC_V1 ? 8 : 0) + 4 + (key?.length ?? 0) + 4 + (value?.length ?? 0);
+/** Size of one legacy message after LOG_OVERHEAD, from its key and value lengths (-1 = null). */
+function messageBodySize(magic: 0 | 1, keyLength: number, valueLength: number): number {
+  return 4 + 1 + 1 + (magic === MAGIC_V1 ? 8 : 0) + 4 + Math.max(keyLength, 0) + 4 + Math.max(valueLength, 0);
 }
 
-/** Writes one legacy message at `pos` of `out`; returns the position after it. */
+// CRC-32 (IEEE) in JavaScript, slicing by 4: legacy messages of ~100 bytes are checksummed faster
+// here than through a native call each (the call and the view it needs cost more than the bytes).
+const CRC_TABLES = (() => {
+  const t = new Int32Array(4 * 256);
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+    t[i] = c;
+  }
+  for (let i = 0; i < 256; i++) {
+    for (let k = 1; k < 4; k++)
+      t[k * 256 + i] = (t[(k - 1) * 256 + i] >>> 8) ^ t[t[(k - 1) * 256 + i] & 0xff];
+  }
+  return t;
+})();
+const SMALL_CRC_BYTES = 1024;
+
+function crc32Range(b: Buffer, start: number, end: number): number {
+  if (end - start > SMALL_CRC_BYTES) return crc32(b.subarray(start, end));
+  const t = CRC_TABLES;
+  let c = -1;
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    c ^= b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
+    c = t[768 + (c & 0xff)] ^ t[512 + ((c >>> 8) & 0xff)] ^ t[256 + ((c >>> 16) & 0xff)] ^ t[c >>> 24];
+  }
+  for (; i < end; i++) c = t[(c ^ b[i]) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+const TWO_32 = 4294967296;
+
+/** Writes a 32-bit value big-endian, byte by byte (no range checks: the hot loop's callers know). */
+function put32(out: Buffer, v: number, pos: number): void {
+  out[pos] = v >>> 24;
+  out[pos + 1] = v >>> 16;
+  out[pos + 2] = v >>> 8;
+  out[pos + 3] = v;
+}
+
+/** Writes an int64 given as a number (|v| < 2^53) without a BigInt. */
+function writeInt64(out: Buffer, v: number, pos: number): void {
+  const hi = Math.floor(v / TWO_32);
+  put32(out, hi, pos);
+  put32(out, v - hi * TWO_32, pos + 4);
+}
+
+/** Copies src[start, start + n) to out at `to`; returns the position after it. */
+function copyBytes(src: Buffer, start: number, n: number, out: Buffer, to: number): number {
+  // A loop beats Buffer.copy (a view and a native call) only for a few bytes.
+  if (n > 16) return to + src.copy(out, to, start, start + n);
+  for (let i = 0; i < n; i++) out[to + i] = src[start + i];
+  return to + n;
+}
+
+/**
+ * Writes one legacy message at `pos` of `out` (key and value taken from `src` at the given
+ * positions; length -1 for null); returns the position after it.
+ */
 function writeMessage(
   out: Buffer,
   pos: number,
   magic: 0 | 1,
-  offset: bigint,
+  offset: number,
   attributes: number,
   timestamp: number,
-  key: Buffer | null,
-  value: Buffer | null,
+  src: Buffer,
+  keyStart: number,
+  keyLength: number,
+  valueStart: number,
+  valueLength: number,
 ): number {
-  const body = messageBodySize(magic, key, value);
-  out.writeBigInt64BE(offset, pos);
-  out.writeInt32BE(body, pos + 8);
+  writeInt64(out, offset, pos);
+  put32(out, messageBodySize(magic, keyLength, valueLength), pos + 8);
   let p = pos + MAGIC_OFFSET;
-  out.writeInt8(magic, p++);
-  out.writeInt8(attributes, p++);
+  out[p++] = magic;
+  out[p++] = attributes & 0xff;
   if (magic === MAGIC_V1) {
-    out.writeBigInt64BE(BigInt(timestamp), p);
+    writeInt64(out, timestamp, p);
     p += 8;
   }
-  for (const b of [key, value]) {
-    if (b === null) {
-      out.writeInt32BE(-1, p);
-      p += 4;
-    } else {
-      out.writeInt32BE(b.length, p);
-      p += 4;
-      b.copy(out, p);
-      p += b.length;
-    }
-  }
-  out.writeUInt32BE(crc32(out.subarray(pos + MAGIC_OFFSET, p)), pos + LOG_OVERHEAD);
+  put32(out, keyLength, p);
+  p += 4;
+  if (keyLength > 0) p = copyBytes(src, keyStart, keyLength, out, p);
+  put32(out, valueLength, p);
+  p += 4;
+  if (valueLength > 0) p = copyBytes(src, valueStart, valueLength, out, p);
+  put32(out, crc32Range(out, pos + MAGIC_OFFSET, p), pos + LOG_OVERHEAD);
   return p;
 }
 
-/** Encodes messages (absolute offsets given) as a legacy message set, uncompressed. */
-function encodeMessages(
-  magic: 0 | 1,
-  messages: readonly { offset: bigint; attributes: number; timestamp: number; record: KafkaRecord }[],
-): Buffer {
-  let size = 0;
-  for (const m of messages) size += LOG_OVERHEAD + messageBodySize(magic, m.record.key, m.record.value);
-  const out = Buffer.allocUnsafe(size);
-  let pos = 0;
-  for (const m of messages) {
-    pos = writeMessage(out, pos, magic, m.offset, m.attributes, m.timestamp, m.record.key, m.record.value);
+/** The records of a v2 batch as positions in their (decompressed) bytes: no record objects. */
+interface RecordLayout {
+  count: number;
+  src: Buffer;
+  offsetDeltas: Int32Array;
+  timestampDeltas: Float64Array;
+  keyStarts: Int32Array;
+  keyLengths: Int32Array;
+  valueStarts: Int32Array;
+  valueLengths: Int32Array;
+}
+
+function readBytesLength(r: Reader): number {
+  const n = r.varint();
+  if (n < -1) throw new DecodeError(`invalid record field length ${n} at offset ${r.pos}`);
+  return n;
+}
+
+/** Walks the records of buf[start, end) (checked as the decoder checks them), headers skipped. */
+function layoutRecords(src: Buffer, start: number, end: number, count: number): RecordLayout {
+  if (count > (end - start) / MIN_RECORD_BYTES) {
+    throw new DecodeError(`${count} records cannot fit in ${end - start} bytes`);
   }
-  return out;
+  const l: RecordLayout = {
+    count,
+    src,
+    offsetDeltas: new Int32Array(count),
+    timestampDeltas: new Float64Array(count),
+    keyStarts: new Int32Array(count),
+    keyLengths: new Int32Array(count),
+    valueStarts: new Int32Array(count),
+    valueLengths: new Int32Array(count),
+  };
+  const r = new Reader(src, start, end);
+  for (let i = 0; i < count; i++) {
+    const length = r.varint();
+    if (length < MIN_RECORD_BYTES - 1 || length > r.remaining) {
+      throw new DecodeError(`record ${i}: invalid length ${length} with ${r.remaining} bytes left`);
+    }
+    const recordEnd = r.pos + length;
+    r.int8(); // attributes, unused in v2
+    l.timestampDeltas[i] = r.varlongNumber();
+    l.offsetDeltas[i] = r.varint();
+    const keyLength = readBytesLength(r);
+    l.keyStarts[i] = r.pos;
+    l.keyLengths[i] = keyLength;
+    if (keyLength > 0) r.skip(keyLength);
+    const valueLength = readBytesLength(r);
+    l.valueStarts[i] = r.pos;
+    l.valueLengths[i] = valueLength;
+    if (valueLength > 0) r.skip(valueLength);
+    // Headers: the old formats cannot carry them.
+    if (r.pos > recordEnd) throw new DecodeError(`record ${i}: fields overrun its length ${length}`);
+    r.pos = recordEnd;
+  }
+  if (r.pos !== end) throw new DecodeError(`${end - r.pos} bytes after the last of ${count} records`);
+  return l;
 }
 
 export interface DownConvertOptions {
@@ -160,47 +261,74 @@ export interface DownConvertOptions {
  * Converts the complete v2 batch `batch` to magic 0 or 1 (see the file comment). Returns null when
  * nothing of it can be sent: a control batch, or no record at or after firstOffset. Throws for a
  * zstd batch (magic 0/1 has no zstd; a Fetch below v10 gets UNSUPPORTED_COMPRESSION_TYPE first).
+ * Records are walked in place and written straight into the output, without record objects.
  */
 export function downConvertBatch(batch: Buffer, toMagic: 0 | 1, o: DownConvertOptions): Buffer | null {
-  const decoded = decodeRecordBatch(batch, {
-    maxUncompressedBytes: o.maxUncompressedBytes,
-    verifyCrc: false,
-  });
-  const h = decoded.header;
-  if (h.isControl) return null;
+  const h = readRecordBatchHeader(batch);
+  if (h.isControl || h.recordCount === 0) return null;
   const codec = h.compression as CompressionType;
   if (codec === CompressionType.Zstd) throw new DecodeError('zstd batches cannot be down-converted');
-  const logAppendTime = h.timestampType === TimestampType.LogAppendTime;
-  const timestampBit = toMagic === MAGIC_V1 && logAppendTime ? LEGACY_TIMESTAMP_TYPE_MASK : 0;
-  const messages: { offset: bigint; attributes: number; timestamp: number; record: KafkaRecord }[] = [];
-  for (const r of decoded.records) {
-    const offset = decoded.baseOffset + BigInt(r.offsetDelta);
-    if (offset < o.firstOffset) continue;
-    messages.push({
-      offset,
-      attributes: timestampBit,
-      timestamp: toMagic === MAGIC_V0 ? NO_TIMESTAMP : r.timestamp,
-      record: r,
-    });
-  }
-  if (messages.length === 0) return null;
-  if (codec === CompressionType.None) return encodeMessages(toMagic, messages);
+  const end = LOG_OVERHEAD + h.batchLength;
+  if (end > batch.length) throw new DecodeError(`truncated record batch: ${batch.length} of ${end} bytes`);
+  const l =
+    codec === CompressionType.None
+      ? layoutRecords(batch, RECORD_BATCH_OVERHEAD, end, h.recordCount)
+      : (() => {
+          const raw = decompress(codec, batch.subarray(RECORD_BATCH_OVERHEAD, end), o.maxUncompressedBytes);
+          return layoutRecords(raw, 0, raw.length, h.recordCount);
+        })();
 
-  // One wrapper: the inner set compressed; magic 1 inner offsets relative to the first record.
-  const first = messages[0].offset;
-  const last = messages[messages.length - 1].offset;
-  const inner = encodeMessages(
-    toMagic,
-    toMagic === MAGIC_V1 ? messages.map((m) => ({ ...m, offset: m.offset - first })) : messages,
-  );
-  let packed = compress(codec, inner);
-  if (codec === CompressionType.Lz4 && toMagic === MAGIC_V0) packed = breakLz4HeaderChecksum(packed);
+  const baseOffset = Number(h.baseOffset);
+  const firstOffset = Number(o.firstOffset);
+  const baseTimestamp = Number(h.baseTimestamp);
+  const logAppendTime = h.timestampType === TimestampType.LogAppendTime;
+  const maxTimestamp = Number(h.maxTimestamp);
+  const attributes = toMagic === MAGIC_V1 && logAppendTime ? LEGACY_TIMESTAMP_TYPE_MASK : 0;
+  let first = 0;
+  while (first < l.count && baseOffset + l.offsetDeltas[first] < firstOffset) first++;
+  if (first === l.count) return null;
+
+  let size = 0;
   let wrapperTimestamp = NO_TIMESTAMP;
-  if (toMagic === MAGIC_V1) {
-    if (logAppendTime) wrapperTimestamp = Number(h.maxTimestamp);
-    else for (const m of messages) wrapperTimestamp = Math.max(wrapperTimestamp, m.timestamp);
+  for (let i = first; i < l.count; i++) {
+    size += LOG_OVERHEAD + messageBodySize(toMagic, l.keyLengths[i], l.valueLengths[i]);
+    const ts = logAppendTime ? maxTimestamp : baseTimestamp + l.timestampDeltas[i];
+    if (ts > wrapperTimestamp) wrapperTimestamp = ts;
   }
-  const out = Buffer.allocUnsafe(LOG_OVERHEAD + messageBodySize(toMagic, null, packed));
-  writeMessage(out, 0, toMagic, last, codec | timestampBit, wrapperTimestamp, null, packed);
+  const messages = Buffer.allocUnsafe(size);
+  // Magic 1 inner messages of a wrapper carry offsets relative to the first; magic 0 absolute.
+  const relative = codec !== CompressionType.None && toMagic === MAGIC_V1;
+  const firstAbsolute = baseOffset + l.offsetDeltas[first];
+  let pos = 0;
+  for (let i = first; i < l.count; i++) {
+    const offset = baseOffset + l.offsetDeltas[i];
+    const ts =
+      toMagic === MAGIC_V0
+        ? NO_TIMESTAMP
+        : logAppendTime
+          ? maxTimestamp
+          : baseTimestamp + l.timestampDeltas[i];
+    pos = writeMessage(
+      messages,
+      pos,
+      toMagic,
+      relative ? offset - firstAbsolute : offset,
+      attributes,
+      ts,
+      l.src,
+      l.keyStarts[i],
+      l.keyLengths[i],
+      l.valueStarts[i],
+      l.valueLengths[i],
+    );
+  }
+  if (codec === CompressionType.None) return messages;
+
+  // One wrapper: the inner set compressed, its offset the last record's, its timestamp the largest.
+  let packed = compress(codec, messages);
+  if (codec === CompressionType.Lz4 && toMagic === MAGIC_V0) packed = breakLz4HeaderChecksum(packed);
+  const out = Buffer.allocUnsafe(LOG_OVERHEAD + messageBodySize(toMagic, -1, packed.length));
+  const last = baseOffset + l.offsetDeltas[l.count - 1];
+  writeMessage(out, 0, toMagic, last, codec | attributes, wrapperTimestamp, packed, 0, -1, 0, packed.length);
   return out;
 }
