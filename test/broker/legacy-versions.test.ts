@@ -19,6 +19,14 @@ import {
   ApiVersionsResponse,
   CreateTopicsRequest,
   CreateTopicsResponse,
+  DeleteTopicsRequest,
+  DeleteTopicsResponse,
+  DescribeAclsRequest,
+  DescribeAclsResponse,
+  DescribeConfigsRequest,
+  DescribeConfigsResponse,
+  DescribeLogDirsRequest,
+  DescribeLogDirsResponse,
   FetchRequest,
   FetchResponse,
   FindCoordinatorRequest,
@@ -29,6 +37,8 @@ import {
   OffsetCommitResponse,
   OffsetFetchRequest,
   OffsetFetchResponse,
+  OffsetForLeaderEpochRequest,
+  OffsetForLeaderEpochResponse,
   ProduceRequest,
   ProduceResponse,
 } from '../../src/protocol/generated/index.js';
@@ -334,6 +344,59 @@ describe('samsa.legacy.protocol.enable (default true): Kafka 3.9 versions and se
       metadata: 'm',
       errorCode: 0,
     });
+  });
+  it('the v0 admin and replication APIs Kafka 4.0 removed answer as their newer versions do', async () => {
+    const dc = await rpc.request(ApiKey.DescribeConfigs, 0, DescribeConfigsRequest, DescribeConfigsResponse, {
+      ...DescribeConfigsRequest.default(),
+      resources: [
+        {
+          resourceType: 2,
+          resourceName: 'noconv',
+          configurationKeys: ['message.downconversion.enable', 'retention.ms'],
+        },
+      ],
+    });
+    // v0 has is_default where v1+ have sources.
+    expect(dc.results[0].errorCode).toBe(ErrorCode.NONE);
+    expect(dc.results[0].configs.map((c) => [c.name, c.value, c.isDefault])).toEqual([
+      ['message.downconversion.enable', 'false', false],
+      ['retention.ms', '604800000', true],
+    ]);
+    const ofle = await rpc.request(
+      ApiKey.OffsetForLeaderEpoch,
+      0,
+      OffsetForLeaderEpochRequest,
+      OffsetForLeaderEpochResponse,
+      {
+        ...OffsetForLeaderEpochRequest.default(),
+        topics: [{ topic: 'old', partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }] }],
+      },
+    );
+    expect(ofle.topics[0].partitions[0]).toMatchObject({ errorCode: ErrorCode.NONE, endOffset: 8n });
+    const acls = await rpc.request(ApiKey.DescribeAcls, 0, DescribeAclsRequest, DescribeAclsResponse, {
+      ...DescribeAclsRequest.default(),
+      resourceTypeFilter: 1,
+      operation: 1,
+      permissionType: 1,
+    });
+    expect(acls.errorCode).toBe(ErrorCode.SECURITY_DISABLED);
+    const dirs = await rpc.request(
+      ApiKey.DescribeLogDirs,
+      0,
+      DescribeLogDirsRequest,
+      DescribeLogDirsResponse,
+      {
+        ...DescribeLogDirsRequest.default(),
+        topics: [{ topic: 'old', partitions: [0] }],
+      },
+    );
+    expect(dirs.results[0].topics[0].partitions[0].partitionSize).toBeGreaterThan(0n);
+    const del = await rpc.request(ApiKey.DeleteTopics, 0, DeleteTopicsRequest, DeleteTopicsResponse, {
+      ...DeleteTopicsRequest.default(),
+      topicNames: ['noconv'],
+      timeoutMs: 10_000,
+    });
+    expect(del.responses.map((r) => [r.name, r.errorCode])).toEqual([['noconv', ErrorCode.NONE]]);
   });
 });
 
