@@ -32,8 +32,14 @@ export type HandlerResult<Resp> = Resp | typeof NO_RESPONSE;
 
 export interface ApiHandler<Req = unknown, Resp = unknown, Services = unknown> {
   readonly apiKey: number;
+  /** The lowest version Kafka 4.0 serves (KIP-896 removed the versions of clients before 2.1). */
   readonly minVersion: number;
   readonly maxVersion: number;
+  /**
+   * The lowest version Kafka 3.9 served, when lower than minVersion: served only while the broker
+   * runs with samsa.legacy.protocol.enable=true (the default), for clients older than Kafka 2.1.
+   */
+  readonly legacyMinVersion?: number;
   /**
    * A newer version, still unstable upstream (latestVersionUnstable), served only when the broker
    * runs with unstable.api.versions.enable=true, as Kafka does.
@@ -55,6 +61,14 @@ export function defineHandler<Req, Resp, Services>(
   if (h.minVersion < v.min || h.maxVersion > v.max || h.minVersion > h.maxVersion) {
     throw new Error(
       `${h.request.name}: handler versions ${h.minVersion}-${h.maxVersion} outside ${v.min}-${v.max}`,
+    );
+  }
+  if (
+    h.legacyMinVersion !== undefined &&
+    (h.legacyMinVersion < v.min || h.legacyMinVersion >= h.minVersion)
+  ) {
+    throw new Error(
+      `${h.request.name}: legacy versions from ${h.legacyMinVersion} outside ${v.min}-${h.minVersion - 1}`,
     );
   }
   // A version still being designed upstream is never advertised by default.
@@ -83,12 +97,16 @@ export interface ApiEntry<Services> {
   readonly minVersion: number;
   readonly maxVersion: number;
   readonly unstableMaxVersion?: number;
+  readonly legacyMinVersion?: number;
   readonly load: () => Promise<ApiHandler<unknown, unknown, Services>>;
 }
 
 interface Registered<Services> {
   readonly declared: Omit<ApiEntry<Services>, 'load'>;
-  /** The versions served (maxVersion includes unstableMaxVersion when those are enabled). */
+  /**
+   * The versions served: minVersion is legacyMinVersion when legacy versions are enabled, and
+   * maxVersion includes unstableMaxVersion when those are enabled.
+   */
   readonly minVersion: number;
   readonly maxVersion: number;
   readonly load: () => Promise<ApiHandler<unknown, unknown, Services>>;
@@ -100,8 +118,15 @@ interface Registered<Services> {
 export class ApiRegistry<Services> {
   private readonly byKey = new Map<number, Registered<Services>>();
 
-  /** `unstableApiVersionsEnabled`: unstable.api.versions.enable, which also serves unstableMaxVersion. */
-  constructor(private readonly unstableApiVersionsEnabled = false) {}
+  /**
+   * `unstableApiVersionsEnabled`: unstable.api.versions.enable, which also serves
+   * unstableMaxVersion. `legacyProtocolEnabled`: samsa.legacy.protocol.enable, which also serves
+   * the versions from legacyMinVersion (Kafka 3.9's floors; without it, Kafka 4.0's).
+   */
+  constructor(
+    private readonly unstableApiVersionsEnabled = false,
+    private readonly legacyProtocolEnabled = false,
+  ) {}
 
   /** Registers a handler already loaded. */
   register<Req, Resp>(h: ApiHandler<Req, Resp, Services>): void {
@@ -120,14 +145,16 @@ export class ApiRegistry<Services> {
   ): Registered<Services> {
     if (this.byKey.has(declared.apiKey)) throw new Error(`api key ${declared.apiKey} registered twice`);
     const unstable = this.unstableApiVersionsEnabled ? declared.unstableMaxVersion : undefined;
+    const legacy = this.legacyProtocolEnabled ? declared.legacyMinVersion : undefined;
     const r: Registered<Services> = {
       declared: {
         apiKey: declared.apiKey,
         minVersion: declared.minVersion,
         maxVersion: declared.maxVersion,
         unstableMaxVersion: declared.unstableMaxVersion,
+        legacyMinVersion: declared.legacyMinVersion,
       },
-      minVersion: declared.minVersion,
+      minVersion: legacy ?? declared.minVersion,
       maxVersion: unstable ?? declared.maxVersion,
       load,
     };
@@ -137,7 +164,9 @@ export class ApiRegistry<Services> {
 
   private served(h: ApiHandler<unknown, unknown, Services>): ApiHandler<unknown, unknown, Services> {
     const unstable = this.unstableApiVersionsEnabled ? h.unstableMaxVersion : undefined;
-    return unstable === undefined ? h : { ...h, maxVersion: unstable };
+    const legacy = this.legacyProtocolEnabled ? h.legacyMinVersion : undefined;
+    if (unstable === undefined && legacy === undefined) return h;
+    return { ...h, minVersion: legacy ?? h.minVersion, maxVersion: unstable ?? h.maxVersion };
   }
 
   /** The versions served for `apiKey`, or undefined for a key this broker does not serve. */
@@ -165,10 +194,11 @@ export class ApiRegistry<Services> {
           h.apiKey !== d.apiKey ||
           h.minVersion !== d.minVersion ||
           h.maxVersion !== d.maxVersion ||
-          h.unstableMaxVersion !== d.unstableMaxVersion
+          h.unstableMaxVersion !== d.unstableMaxVersion ||
+          h.legacyMinVersion !== d.legacyMinVersion
         ) {
           throw new Error(
-            `${h.request.name}: the handler serves versions ${h.minVersion}-${h.maxVersion} (unstable ${h.unstableMaxVersion}), registered as ${d.minVersion}-${d.maxVersion} (unstable ${d.unstableMaxVersion})`,
+            `${h.request.name}: the handler serves versions ${h.minVersion}-${h.maxVersion} (unstable ${h.unstableMaxVersion}, legacy ${h.legacyMinVersion}), registered as ${d.minVersion}-${d.maxVersion} (unstable ${d.unstableMaxVersion}, legacy ${d.legacyMinVersion})`,
           );
         }
         r.handler = this.served(h);

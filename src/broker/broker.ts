@@ -190,7 +190,10 @@ export class Broker {
       throw err;
     }
 
-    const registry = new ApiRegistry<BrokerServices>(config.bool('unstable.api.versions.enable'));
+    const registry = new ApiRegistry<BrokerServices>(
+      config.bool('unstable.api.versions.enable'),
+      config.bool('samsa.legacy.protocol.enable'),
+    );
     const services = { config, registry, nodeId, clusterId, quorum, time } as BrokerServices &
       Record<string, unknown>;
     const server = new SocketServer(

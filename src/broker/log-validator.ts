@@ -1,5 +1,8 @@
 // LogValidator: what a leader checks in a partition's records before appending them (Kafka's
-// LogValidator and ProduceRequest.validateRecords, for Produce v3+, where clients send magic 2).
+// LogValidator and ProduceRequest.validateRecords). Produce v3+ sends one magic 2 batch; Produce
+// v0-2 (clients before Kafka 0.11, served with samsa.legacy.protocol.enable) sends magic 0/1
+// message sets, converted up here to one v2 batch (protocol/records/convert.ts, Kafka 3.x's
+// LogValidator conversion), which is then checked as any v2 batch.
 //
 // Every record is walked (protocol/records scanRecords), without allocating: lengths, varints and
 // bounds only, so that a malformed record inside a batch with a valid CRC is refused here rather
@@ -9,7 +12,7 @@
 // Errors, as Kafka returns them for the partition:
 //   CORRUPT_MESSAGE        CRC mismatch; a batch size under 14 bytes or a magic outside 0..2
 //                          (ByteBufferLogInputStream.nextBatchSize)
-//   INVALID_RECORD         not exactly one complete batch, magic 0/1, a base offset other than 0,
+//   INVALID_RECORD         not exactly one complete batch, magic 0/1 in Produce v3+, a base offset other than 0,
 //                          a control batch from a client, a producer id with a negative base
 //                          sequence, inconsistent offsets or count, records
 //                          that do not parse or decompress (InvalidRecordException, which clients
@@ -27,14 +30,17 @@ import { DecodeError } from '../protocol/primitives/reader.js';
 const LEGACY_MIN_BATCH_BYTES = 14;
 
 import {
+  CrcMismatchError,
   computeRecordBatchCrc,
   LOG_OVERHEAD,
   MAGIC_OFFSET,
+  NO_TIMESTAMP,
   RECORD_BATCH_OVERHEAD,
   type RecordBatchHeader,
   readRecordBatchHeader,
   scanRecords,
   TimestampType,
+  upConvertMessageSet,
 } from '../protocol/records/index.js';
 
 export interface ValidationOptions {
@@ -52,6 +58,8 @@ export interface ValidationOptions {
   nowMs: number;
   /** Cap on the uncompressed size of one batch. */
   maxUncompressedBytes: number;
+  /** Produce v0-2: magic 0/1 message sets are accepted and converted to one v2 batch. */
+  legacyMagicAllowed?: boolean;
 }
 
 export interface RecordError {
@@ -60,7 +68,14 @@ export interface RecordError {
 }
 
 export type ValidationResult =
-  | { ok: true; batch: Buffer; header: RecordBatchHeader; recordCount: number }
+  | {
+      ok: true;
+      batch: Buffer;
+      header: RecordBatchHeader;
+      recordCount: number;
+      /** Set when the batch was converted up from a magic 0/1 message set. */
+      convertedFromMagic?: 0 | 1;
+    }
   | { ok: false; errorCode: number; errorMessage: string; recordErrors: RecordError[] };
 
 function fail(errorCode: number, errorMessage: string, recordErrors: RecordError[] = []): ValidationResult {
@@ -86,6 +101,8 @@ export function validateRecords(records: Buffer | null, o: ValidationOptions): V
   if (records.length <= MAGIC_OFFSET) return fail(ErrorCode.INVALID_RECORD, ONE_BATCH);
   const magic = records.readInt8(MAGIC_OFFSET);
   if (magic < 0 || magic > 2) return fail(ErrorCode.CORRUPT_MESSAGE, `unknown record batch magic ${magic}`);
+  // A message set of several shallow messages: converted into one batch, then checked as one.
+  if (magic !== 2 && o.legacyMagicAllowed) return validateLegacyMessageSet(records, o);
   if (size > records.length) return fail(ErrorCode.INVALID_RECORD, ONE_BATCH);
   if (size < records.length) return fail(ErrorCode.INVALID_RECORD, ONE_BATCH);
   if (magic !== 2) {
@@ -167,7 +184,8 @@ export function validateRecords(records: Buffer | null, o: ValidationOptions): V
       }
       if (checkTimestamps) {
         const ts = baseTimestamp + timestampDelta;
-        if (ts < lowest || ts > highest) {
+        // A record without a timestamp (converted from magic 0) is not checked, as in Kafka.
+        if (ts !== NO_TIMESTAMP && (ts < lowest || ts > highest)) {
           timestampError = true;
           recordErrors.push({
             batchIndex: i,
@@ -195,4 +213,33 @@ export function validateRecords(records: Buffer | null, o: ValidationOptions): V
     );
   }
   return { ok: true, batch: records, header, recordCount: header.recordCount };
+}
+
+/**
+ * Produce v0-2: a magic 0/1 message set (several shallow messages, plain or compressed wrappers)
+ * becomes one v2 batch, then is validated as one. max.message.bytes applies to each shallow
+ * message as the producer sent it (Kafka checks the shallow batches before converting).
+ */
+function validateLegacyMessageSet(records: Buffer, o: ValidationOptions): ValidationResult {
+  let converted: ReturnType<typeof upConvertMessageSet>;
+  try {
+    converted = upConvertMessageSet(records, o.maxUncompressedBytes);
+  } catch (err) {
+    if (err instanceof CrcMismatchError) return fail(ErrorCode.CORRUPT_MESSAGE, err.message);
+    return fail(ErrorCode.INVALID_RECORD, `invalid message set: ${(err as Error).message}`);
+  }
+  if (converted.largestEntryBytes > o.maxMessageBytes) {
+    return fail(
+      ErrorCode.MESSAGE_TOO_LARGE,
+      `message of ${converted.largestEntryBytes} bytes exceeds max.message.bytes ${o.maxMessageBytes}`,
+    );
+  }
+  const magic = records.readInt8(MAGIC_OFFSET) as 0 | 1;
+  const v = validateRecords(converted.batch, {
+    ...o,
+    legacyMagicAllowed: false,
+    maxMessageBytes: Number.MAX_SAFE_INTEGER,
+    segmentBytes: Number.MAX_SAFE_INTEGER,
+  });
+  return v.ok ? { ...v, convertedFromMagic: magic } : v;
 }

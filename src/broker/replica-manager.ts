@@ -66,6 +66,8 @@ export type TransactionVerifier = (
 export interface ClientAppendOptions {
   /** The Produce request's transactional_id; its presence marks a client's append (checked). */
   transactionalId: string | null;
+  /** Produce v0-2: the records are a magic 0/1 message set, converted up to one v2 batch. */
+  legacyMagicAllowed?: boolean;
 }
 
 export class ReplicaManager {
@@ -127,6 +129,7 @@ export class ReplicaManager {
       timestampAfterMaxMs: c.messageTimestampAfterMaxMs,
       nowMs,
       maxUncompressedBytes: MAX_UNCOMPRESSED_BATCH_BYTES,
+      legacyMagicAllowed: client?.legacyMagicAllowed === true,
     });
     if (v.ok && v.header.isTransactional && client) {
       const { transactionalId } = client;

@@ -408,7 +408,7 @@ const TOPIC_ENTRIES: readonly TopicEntry[] = [
     type: 'boolean',
     default: true,
     synonyms: same('log.message.downconversion.enable'),
-    doc: 'Deprecated and without effect since Kafka 4.0 (no down-conversion); accepted for compatibility.',
+    doc: 'Whether a Fetch below v4 (clients before Kafka 0.11) may get down-converted magic 0/1 message sets; false answers such a fetch with UNSUPPORTED_VERSION. Deprecated in Kafka 3.x and without effect in Kafka 4.0, which has no down-conversion; Samsa honours it while samsa.legacy.protocol.enable is true.',
   },
   {
     name: 'leader.replication.throttled.replicas',
@@ -786,6 +786,13 @@ const BROKER_ONLY_DEFS: readonly BrokerEntry[] = [
     updateMode: 'read-only',
     kafkaUpdateMode: { value: 'cluster-wide', reason: KAFKA_DYNAMIC_SAMSA_STATIC },
     doc: 'Whether a transactional write is checked against the partitions its transaction added (KIP-890).',
+  },
+  {
+    name: 'samsa.legacy.protocol.enable',
+    type: 'boolean',
+    default: true,
+    updateMode: 'read-only',
+    doc: "Samsa's own: serve the request versions Kafka 4.0 removed (KIP-896) with Kafka 3.9's semantics, for clients older than Kafka 2.1 (Produce v0-2 and Fetch v0-3 with magic 0/1 message sets, converted to and from record batch v2; ListOffsets v0, OffsetCommit v0-1, OffsetFetch v0, CreateTopics v0-1, DescribeConfigs v0, ...). false gives Kafka 4.0's exact version floors.",
   },
   {
     name: 'unstable.api.versions.enable',

@@ -452,6 +452,18 @@ export class PartitionLog {
     return this.segments.map((s) => BigInt(s.baseOffset));
   }
 
+  /**
+   * Base offset, last modification time and size of each segment, oldest first: what ListOffsets
+   * v0 answers from (Kafka's UnifiedLog.legacyFetchOffsetsBefore).
+   */
+  segmentSummaries(): { baseOffset: bigint; lastModifiedMs: number; size: number }[] {
+    return this.segments.map((s) => ({
+      baseOffset: BigInt(s.baseOffset),
+      lastModifiedMs: s.lastModifiedMs,
+      size: s.size,
+    }));
+  }
+
   /** Bytes appended but not yet written to the file (for the broker's back-pressure). */
   get queuedBytes(): number {
     return this.pendingBytes;

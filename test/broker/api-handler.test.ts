@@ -56,6 +56,16 @@ describe('handlers loaded on first use', () => {
     registerHandlers(unstable);
     expect(unstable.versionRange(26)).toEqual(expect.objectContaining({ maxVersion: 5 }));
     expect((await unstable.load(26)).maxVersion).toBe(5);
+    // samsa.legacy.protocol.enable serves Kafka 3.9's floors, advertised before the file loads.
+    const legacy = new ApiRegistry<BrokerServices>(false, true);
+    registerHandlers(legacy);
+    const legacyAdvertised = legacy.versions();
+    expect(legacy.versionRange(0)).toEqual(expect.objectContaining({ minVersion: 0, maxVersion: 11 }));
+    await legacy.loadAll();
+    for (const v of legacyAdvertised) {
+      const h = legacy.get(v.apiKey)!;
+      expect({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }).toEqual(v);
+    }
   });
 
   it('refuses a handler file whose versions differ from its registration', async () => {

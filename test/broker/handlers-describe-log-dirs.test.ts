@@ -37,7 +37,12 @@ beforeAll(async () => {
   dirA = join(root, 'a');
   dirB = join(root, 'b');
   broker = await startBroker({
-    config: { listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': `${dirA},${dirB}` },
+    config: {
+      // Kafka 4.0's version floors (KIP-896), which these tests check; test/broker/legacy-versions.test.ts covers Kafka 3.9's.
+      'samsa.legacy.protocol.enable': 'false',
+      listeners: 'PLAINTEXT://127.0.0.1:0',
+      'log.dirs': `${dirA},${dirB}`,
+    },
     logger: pino({ level: 'silent' }),
   });
   admin = new Admin({ clientId: 'samsa-test', bootstrapBrokers: [broker.bootstrap], retries: 0 });

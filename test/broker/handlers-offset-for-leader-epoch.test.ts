@@ -144,7 +144,12 @@ let correlationId = 0;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'samsa-ofle-broker-'));
   broker = await startBroker({
-    config: { listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': dir },
+    config: {
+      // Kafka 4.0's version floors (KIP-896), which these tests check; test/broker/legacy-versions.test.ts covers Kafka 3.9's.
+      'samsa.legacy.protocol.enable': 'false',
+      listeners: 'PLAINTEXT://127.0.0.1:0',
+      'log.dirs': dir,
+    },
     logger: pino({ level: 'silent' }),
   });
 });

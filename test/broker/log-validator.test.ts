@@ -8,7 +8,12 @@ import { compress } from '../../src/protocol/compression/index.js';
 import { CompressionType } from '../../src/protocol/compression/types.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { computeRecordBatchCrc } from '../../src/protocol/records/header.js';
-import { CRC_OFFSET, encodeEndTxnMarkerBatch, encodeRecordBatch } from '../../src/protocol/records/index.js';
+import {
+  CRC_OFFSET,
+  downConvertBatch,
+  encodeEndTxnMarkerBatch,
+  encodeRecordBatch,
+} from '../../src/protocol/records/index.js';
 
 const NOW = 1_700_000_000_000;
 const opts: ValidationOptions = {
@@ -199,5 +204,59 @@ describe('validateRecords', () => {
     expect(validateRecords(b, { ...opts, timestampType: 'LogAppendTime', timestampBeforeMaxMs: 1 }).ok).toBe(
       true,
     );
+  });
+});
+
+describe('validateRecords: Produce v0-2 message sets (samsa.legacy.protocol.enable)', () => {
+  const legacySet = (
+    magic: 0 | 1,
+    records: ReturnType<typeof recs>,
+    codec: CompressionType = CompressionType.None,
+  ) =>
+    downConvertBatch(encodeRecordBatch(records, { compression: codec }), magic, {
+      firstOffset: 0n,
+      maxUncompressedBytes: 64 << 20,
+    })!;
+  const legacy = { ...opts, legacyMagicAllowed: true };
+
+  it('converts a magic 0/1 set, plain or compressed, to one v2 batch of the same records', () => {
+    for (const magic of [0, 1] as const) {
+      for (const codec of [CompressionType.None, CompressionType.Gzip, CompressionType.Lz4]) {
+        const r = validateRecords(legacySet(magic, recs(5), codec), legacy);
+        expect(r.ok).toBe(true);
+        if (!r.ok) continue;
+        expect(r.convertedFromMagic).toBe(magic);
+        expect(r.header).toMatchObject({ magic: 2, baseOffset: 0n, recordCount: 5, compression: codec });
+      }
+    }
+  });
+
+  it('does not check the timestamp of a magic 0 record (it has none), as Kafka', () => {
+    // -1 is far outside message.timestamp.before.max.ms here.
+    const r = validateRecords(legacySet(0, recs(2)), { ...legacy, timestampBeforeMaxMs: 1000 });
+    expect(r.ok).toBe(true);
+    // Magic 1 timestamps are checked like any.
+    const old = recs(1).map((x) => ({ ...x, timestamp: NOW - 10_000 }));
+    const r1 = validateRecords(legacySet(1, old), { ...legacy, timestampBeforeMaxMs: 1000 });
+    expect(r1).toMatchObject({ ok: false, errorCode: ErrorCode.INVALID_TIMESTAMP });
+  });
+
+  it('applies max.message.bytes to each shallow message, and compaction to keys', () => {
+    const set = legacySet(1, recs(3));
+    expect(validateRecords(set, { ...legacy, maxMessageBytes: 20 })).toMatchObject({
+      ok: false,
+      errorCode: ErrorCode.MESSAGE_TOO_LARGE,
+    });
+    expect(validateRecords(legacySet(1, recs(2, null)), { ...legacy, compacted: true })).toMatchObject({
+      ok: false,
+      errorCode: ErrorCode.INVALID_RECORD,
+    });
+  });
+
+  it('refuses magic 0/1 from Produce v3+ (legacyMagicAllowed unset)', () => {
+    expect(validateRecords(legacySet(1, recs(1)), opts)).toMatchObject({
+      ok: false,
+      errorCode: ErrorCode.INVALID_RECORD,
+    });
   });
 });

@@ -13,6 +13,17 @@ function available(cmd: string, args: string[]): boolean {
 
 export const hasKcat = available('kcat', ['-V']);
 export const hasConfluentKafka = available(PYTHON, ['-c', 'import confluent_kafka']);
+/** kafka-python (Debian's python3-kafka 2.0.2), for clients pinned to pre-2.1 protocol versions. */
+export const hasKafkaPython = available(PYTHON, ['-c', 'import kafka']);
+
+/** The Debian package that brings each client. */
+const PACKAGES: Record<string, string> = {
+  kcat: 'kcat',
+  'confluent-kafka-python': 'python3-confluent-kafka',
+  'kafka-python': 'python3-kafka',
+  sarama: 'golang-go golang-github-shopify-sarama-dev',
+  'kafka-go': 'golang-go golang-github-segmentio-kafka-go-dev',
+};
 
 /**
  * Throws under CI=true when a client is missing; otherwise reports whether tests may run.
@@ -20,7 +31,7 @@ export const hasConfluentKafka = available(PYTHON, ['-c', 'import confluent_kafk
  */
 export function requireClient(name: string, present: boolean): boolean {
   if (present) return true;
-  const hint = `${name} is not installed (apt-get install ${name === 'kcat' ? 'kcat' : 'python3-confluent-kafka'})`;
+  const hint = `${name} is not installed (apt-get install ${PACKAGES[name] ?? name})`;
   if (process.env.CI === 'true') throw new Error(`${hint}: compat tests cannot run`);
   console.warn(`skipping ${name} compat tests: ${hint}`);
   return false;

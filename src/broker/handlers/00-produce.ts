@@ -1,4 +1,5 @@
-// Produce (key 0), versions 3-11 (Kafka 4.0 dropped 0-2, which carried magic 0/1 message sets).
+// Produce (key 0), versions 3-11; 0-2 (removed by Kafka 4.0) with samsa.legacy.protocol.enable,
+// whose magic 0/1 message sets the log validator converts up to record batch v2.
 // Records are validated and appended in request order, synchronously; the answer waits until every
 // appended partition is durable (the ack contract of storage/partition-log.ts). acks=0 gets no
 // answer at all. Batches of idempotent producers are checked against the partition's producer
@@ -54,6 +55,7 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse, Bro
   apiKey: 0,
   minVersion: 3,
   maxVersion: 11,
+  legacyMinVersion: 0,
   request: ProduceRequest,
   response: ProduceResponse,
   async handle(req, ctx, { replicaManager }) {
@@ -74,7 +76,10 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse, Bro
             `Cannot append to internal topic ${t.name}`,
           );
         }
-        const r = replicaManager.append(partition, pd.records, { transactionalId: req.transactionalId });
+        const r = replicaManager.append(partition, pd.records, {
+          transactionalId: req.transactionalId,
+          legacyMagicAllowed: ctx.apiVersion < 3,
+        });
         const res: PartitionResponse = {
           ...partitionResponse(
             pd.index,

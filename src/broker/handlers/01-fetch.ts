@@ -1,6 +1,12 @@
-// Fetch (key 1), versions 4-17 (Kafka 4.0 dropped 0-3). Consumers only for now: a fetch from a
-// replica (replica id >= 0) is refused until replication exists.
+// Fetch (key 1), versions 4-17; 0-3 (removed by Kafka 4.0) with samsa.legacy.protocol.enable.
+// Consumers only for now: a fetch from a replica (replica id >= 0) is refused until replication
+// exists.
 //
+// - Fetch v0-3 (no sessions, no isolation: read_uncommitted) gets the stored v2 batches converted
+//   down to magic 0 (v0/v1) or magic 1 (v2/v3) message sets (broker/down-conversion.ts, Kafka's
+//   LazyDownConversionRecords); a partition holding zstd batches answers
+//   UNSUPPORTED_COMPRESSION_TYPE, and one whose message.downconversion.enable is false
+//   UNSUPPORTED_VERSION, as in Kafka 3.x.
 // - Incremental fetch sessions (KIP-227) through FetchSessionCache; topics by name before v13,
 //   by id from v13 (UNKNOWN_TOPIC_ID).
 // - Reads return whole batches: a fetch offset inside a batch returns that batch; at least one
@@ -19,11 +25,15 @@ import { EMPTY_BYTES, ZERO_UUID } from '../../protocol/message.js';
 import { OffsetOutOfRangeError } from '../../storage/errors.js';
 import { concatRecords } from '../../storage/partition-log.js';
 import { defineHandler } from '../api-handler.js';
+import { downConvertRead, fetchMagic } from '../down-conversion.js';
 import type { SessionPartition } from '../fetch-session.js';
 import { partitionKey, storageErrorCode } from '../replica-manager.js';
 import type { BrokerServices } from '../services.js';
 
 const READ_COMMITTED = 1;
+
+/** Cap on one down-converted batch's decompressed records (as the log validator's). */
+const MAX_UNCOMPRESSED_BATCH_BYTES = 256 << 20;
 
 interface Outcome {
   p: SessionPartition;
@@ -50,6 +60,7 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse, BrokerSer
   apiKey: 1,
   minVersion: 4,
   maxVersion: 17,
+  legacyMinVersion: 0,
   request: FetchRequest,
   response: FetchResponse,
   async handle(req, ctx, { replicaManager, fetchSessions }) {
@@ -89,6 +100,7 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse, BrokerSer
     if (session.errorCode !== ErrorCode.NONE) return response(session.errorCode, 0, []);
 
     const readCommitted = req.isolationLevel === READ_COMMITTED;
+    const toMagic = fetchMagic(ctx.apiVersion);
     const resolve = (p: SessionPartition) => {
       const name = byId ? replicaManager.topicName(p.topic) : p.topic;
       return name === undefined ? undefined : replicaManager.get(name, p.partition);
@@ -127,7 +139,26 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse, BrokerSer
             minOneBatch: bytes === 0,
             isolation: readCommitted ? 'read_committed' : 'read_uncommitted',
           });
-          const records = concatRecords(result);
+          let records: Buffer;
+          if (toMagic === null) {
+            records = concatRecords(result);
+          } else {
+            if (partition.config().values.get('message.downconversion.enable') === false) {
+              outcomes.push({ p: sp, data: { ...base, errorCode: ErrorCode.UNSUPPORTED_VERSION } });
+              continue;
+            }
+            const converted = downConvertRead(
+              result.records,
+              toMagic,
+              sp.fetchOffset,
+              MAX_UNCOMPRESSED_BATCH_BYTES,
+            );
+            if (!converted.ok) {
+              outcomes.push({ p: sp, data: { ...base, errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE } });
+              continue;
+            }
+            records = converted.records;
+          }
           bytes += records.length;
           budget -= records.length;
           outcomes.push({

@@ -1,4 +1,6 @@
-// ListOffsets (key 2), versions 1-10 (Kafka 4.0 dropped v0's "old style offsets").
+// ListOffsets (key 2), versions 1-10; v0 (removed by Kafka 4.0) with samsa.legacy.protocol.enable.
+// v0 answers "old style offsets": up to max_num_offsets offsets, descending, from the segments'
+// base offsets and the log end (Kafka 3.x's legacyFetchOffsetsBefore, see legacyOffsets).
 // Special timestamps: -1 latest (the high watermark; the last stable offset for read_committed),
 // -2 earliest, -3 the record with the largest timestamp (v7+),
 // -4 earliest local (v8+, the log start: no tiered storage yet), -5 latest tiered (v9+: none, so
@@ -28,13 +30,55 @@ const answer = (partitionIndex: number, errorCode: number, timestamp = -1n, offs
     leaderEpoch,
   }) satisfies PartitionResponse;
 
+/**
+ * ListOffsets v0 (Kafka's UnifiedLog.legacyFetchOffsetsBefore and ReplicaManager's
+ * legacyFetchOffsetsForTimestamp): the candidates are each segment's base offset (at least the
+ * log start) with the segment's last modification time, then the log end offset with the time
+ * now when the last segment is not empty. -1 (latest) starts from the last candidate, -2
+ * (earliest) from the first, any other time from the last candidate modified at or before it;
+ * from there up to max_num_offsets candidates going back, descending. A consumer is never told an
+ * offset above the high watermark: that is replaced by the high watermark.
+ */
+export function legacyOffsets(
+  segments: readonly { baseOffset: bigint; lastModifiedMs: number; size: number }[],
+  logStartOffset: bigint,
+  logEndOffset: bigint,
+  highWatermark: bigint,
+  timestamp: bigint,
+  maxNumOffsets: number,
+  nowMs: number,
+): bigint[] {
+  const candidates = segments.map((s) => ({
+    offset: s.baseOffset > logStartOffset ? s.baseOffset : logStartOffset,
+    time: s.lastModifiedMs,
+  }));
+  if (segments.length > 0 && segments[segments.length - 1].size > 0) {
+    candidates.push({ offset: logEndOffset, time: nowMs });
+  }
+  let start: number;
+  if (timestamp === -1n) start = candidates.length - 1;
+  else if (timestamp === -2n) start = 0;
+  else {
+    start = candidates.length - 1;
+    while (start >= 0 && BigInt(candidates[start].time) > timestamp) start--;
+  }
+  const offsets: bigint[] = [];
+  for (let i = start; i >= 0 && offsets.length < maxNumOffsets; i--) offsets.push(candidates[i].offset);
+  offsets.sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
+  if (offsets.some((o) => o > highWatermark)) {
+    return [highWatermark, ...offsets.filter((o) => o <= highWatermark)];
+  }
+  return offsets;
+}
+
 export const listOffsetsHandler = defineHandler<ListOffsetsRequest, ListOffsetsResponse, BrokerServices>({
   apiKey: 2,
   minVersion: 1,
   maxVersion: 10,
+  legacyMinVersion: 0,
   request: ListOffsetsRequest,
   response: ListOffsetsResponse,
-  async handle(req, ctx, { replicaManager }) {
+  async handle(req, ctx, { replicaManager, time }) {
     // Kafka answers INVALID_REQUEST for every entry of a partition listed more than once.
     const counts = new Map<string, number>();
     for (const t of req.topics)
@@ -57,6 +101,19 @@ export const listOffsetsHandler = defineHandler<ListOffsetsRequest, ListOffsetsR
               return answer(p.partitionIndex, code);
             }
             const ts = p.timestamp;
+            if (ctx.apiVersion === 0) {
+              const log = partition.log;
+              const oldStyleOffsets = legacyOffsets(
+                log.segmentSummaries(),
+                log.logStartOffset,
+                log.logEndOffset,
+                log.highWatermark,
+                ts,
+                p.maxNumOffsets,
+                time.now(),
+              );
+              return { ...answer(p.partitionIndex, ErrorCode.NONE), oldStyleOffsets };
+            }
             if (ts === LATEST_TIERED && ctx.apiVersion >= 9) return answer(p.partitionIndex, ErrorCode.NONE);
             if (ts < -4n || (ts === -3n && ctx.apiVersion < 7) || (ts === -4n && ctx.apiVersion < 8)) {
               return answer(p.partitionIndex, ErrorCode.UNSUPPORTED_VERSION);

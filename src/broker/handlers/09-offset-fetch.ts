@@ -1,4 +1,5 @@
-// OffsetFetch (key 9), versions 0-9. v8+ asks for several groups at once.
+// OffsetFetch (key 9), versions 1-9; v0 (removed by Kafka 4.0) with samsa.legacy.protocol.enable.
+// v8+ asks for several groups at once.
 // The group coordinator (coordinator/group/) decides and answers; see it for Kafka's rules.
 
 import { OffsetFetchRequest } from '../../protocol/generated/messages/OffsetFetchRequest.js';
@@ -8,8 +9,9 @@ import type { BrokerServices } from '../services.js';
 
 export const offsetFetchHandler = defineHandler<OffsetFetchRequest, OffsetFetchResponse, BrokerServices>({
   apiKey: 9,
-  minVersion: 0,
+  minVersion: 1,
   maxVersion: 9,
+  legacyMinVersion: 0,
   request: OffsetFetchRequest,
   response: OffsetFetchResponse,
   handle: (req, ctx, { groupCoordinator }) => groupCoordinator.fetchOffsets(req, ctx.apiVersion),

@@ -1,4 +1,5 @@
-// CreateTopics (key 19), versions 2-7. Kafka 4.0 dropped 0-1. validate_only, configs, manual assignments.
+// CreateTopics (key 19), versions 2-7; 0-1 (removed by Kafka 4.0) with
+// samsa.legacy.protocol.enable. validate_only, configs, manual assignments.
 // The controller (metadata/controller.ts) validates and answers; the records it writes are made
 // durable before the answer, and the hosted partitions follow the new metadata.
 
@@ -11,6 +12,7 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequest, CreateTopi
   apiKey: 19,
   minVersion: 2,
   maxVersion: 7,
+  legacyMinVersion: 0,
   request: CreateTopicsRequest,
   response: CreateTopicsResponse,
   handle: (req, _ctx, services) => services.runMetadataOp((c) => c.createTopics(req)),

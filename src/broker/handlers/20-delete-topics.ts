@@ -1,4 +1,5 @@
-// DeleteTopics (key 20), versions 1-6. Kafka 4.0 dropped v0. By name, or by topic id from v6.
+// DeleteTopics (key 20), versions 1-6; v0 (removed by Kafka 4.0) with samsa.legacy.protocol.enable.
+// By name, or by topic id from v6.
 // The controller (metadata/controller.ts) validates and answers; the records it writes are made
 // durable before the answer, and the hosted partitions follow the new metadata.
 // delete.topic.enable=false: TOPIC_DELETION_DISABLED, or INVALID_REQUEST below v3 (older than that
@@ -16,6 +17,7 @@ export const deleteTopicsHandler = defineHandler<DeleteTopicsRequest, DeleteTopi
   apiKey: 20,
   minVersion: 1,
   maxVersion: 6,
+  legacyMinVersion: 0,
   request: DeleteTopicsRequest,
   response: DeleteTopicsResponse,
   handle: async (req, ctx, services) => {

@@ -1,4 +1,5 @@
-// OffsetForLeaderEpoch (key 23), versions 2-4 (Kafka 4.0 dropped 0-1, KIP-896). For each
+// OffsetForLeaderEpoch (key 23), versions 2-4; 0-1 (removed by Kafka 4.0, KIP-896) with
+// samsa.legacy.protocol.enable. For each
 // partition: the end offset of the requested leader epoch, i.e. the start offset of the first
 // later epoch in the log, with the largest epoch at or below the requested one (Kafka's
 // LeaderEpochFileCache.endOffsetFor). Consumers use it after a leader change to detect log
@@ -116,6 +117,7 @@ export const offsetForLeaderEpochHandler = defineHandler<
   apiKey: 23,
   minVersion: 2,
   maxVersion: 4,
+  legacyMinVersion: 0,
   request: OffsetForLeaderEpochRequest,
   response: OffsetForLeaderEpochResponse,
   async handle(req, _ctx, { metadata, replicaManager }) {

@@ -1,4 +1,5 @@
-// DescribeAcls (key 29), versions 1-3 (Kafka 4.0 dropped v0, KIP-896). Without an authorizer
+// DescribeAcls (key 29), versions 1-3; v0 (removed by Kafka 4.0, KIP-896) with
+// samsa.legacy.protocol.enable. Without an authorizer
 // (authorizer.class.name empty, the default) Kafka answers the whole request with
 // SECURITY_DISABLED "No Authorizer is configured." and no resources, whatever the filter says;
 // so does Samsa (see no-authorizer.ts). A filter with an UNKNOWN (0) element closes the
@@ -15,6 +16,7 @@ export const describeAclsHandler = defineHandler<DescribeAclsRequest, DescribeAc
   apiKey: 29,
   minVersion: 1,
   maxVersion: 3,
+  legacyMinVersion: 0,
   request: DescribeAclsRequest,
   response: DescribeAclsResponse,
   handle: (req) => {

@@ -1,4 +1,5 @@
-// CreateAcls (key 30), versions 1-3 (Kafka 4.0 dropped v0, KIP-896). Without an authorizer
+// CreateAcls (key 30), versions 1-3; v0 (removed by Kafka 4.0, KIP-896) with
+// samsa.legacy.protocol.enable. Without an authorizer
 // (authorizer.class.name empty, the default) Kafka answers every creation, in request order, with
 // SECURITY_DISABLED "No Authorizer is configured." (CreateAclsRequest.getErrorResponse); so does
 // Samsa (see no-authorizer.ts). Nothing is stored. A creation with an UNKNOWN (0) element closes
@@ -15,6 +16,7 @@ export const createAclsHandler = defineHandler<CreateAclsRequest, CreateAclsResp
   apiKey: 30,
   minVersion: 1,
   maxVersion: 3,
+  legacyMinVersion: 0,
   request: CreateAclsRequest,
   response: CreateAclsResponse,
   handle: (req) => {

@@ -1,4 +1,5 @@
-// DeleteAcls (key 31), versions 1-3 (Kafka 4.0 dropped v0, KIP-896). Without an authorizer
+// DeleteAcls (key 31), versions 1-3; v0 (removed by Kafka 4.0, KIP-896) with
+// samsa.legacy.protocol.enable. Without an authorizer
 // (authorizer.class.name empty, the default) Kafka answers every filter, in request order, with
 // SECURITY_DISABLED "No Authorizer is configured." and no matching ACLs
 // (DeleteAclsRequest.getErrorResponse); so does Samsa (see no-authorizer.ts). A filter with an
@@ -15,6 +16,7 @@ export const deleteAclsHandler = defineHandler<DeleteAclsRequest, DeleteAclsResp
   apiKey: 31,
   minVersion: 1,
   maxVersion: 3,
+  legacyMinVersion: 0,
   request: DeleteAclsRequest,
   response: DeleteAclsResponse,
   handle: (req) => {

@@ -1,4 +1,5 @@
-// DescribeConfigs (key 32), versions 1-4 (Kafka 4.0 dropped v0). Topic and broker resources with
+// DescribeConfigs (key 32), versions 1-4; v0 (removed by Kafka 4.0, is_default instead of sources)
+// with samsa.legacy.protocol.enable. Topic and broker resources with
 // values, sources, synonyms (v1+) and types and documentation (v3+), from the metadata image.
 
 import { DescribeConfigsRequest } from '../../protocol/generated/messages/DescribeConfigsRequest.js';
@@ -14,6 +15,7 @@ export const describeConfigsHandler = defineHandler<
   apiKey: 32,
   minVersion: 1,
   maxVersion: 4,
+  legacyMinVersion: 0,
   request: DescribeConfigsRequest,
   response: DescribeConfigsResponse,
   handle: (req, _ctx, { metadata }) => metadata.controller.describeConfigs(req),

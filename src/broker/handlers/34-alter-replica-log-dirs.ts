@@ -1,4 +1,5 @@
-// AlterReplicaLogDirs (key 34), versions 1-2 (Kafka 4.0 dropped v0, KIP-896). Per partition, in
+// AlterReplicaLogDirs (key 34), versions 1-2; v0 (removed by Kafka 4.0, KIP-896) with
+// samsa.legacy.protocol.enable. Per partition, in
 // the order of ReplicaManager.alterReplicaLogDirs (a partition named under several dirs: the last
 // one counts, as Kafka's map):
 // - a topic whose future-log directory name ("<topic>-<partition>.<32 hex>-future") would pass
@@ -37,6 +38,7 @@ export const alterReplicaLogDirsHandler = defineHandler<
   apiKey: 34,
   minVersion: 1,
   maxVersion: 2,
+  legacyMinVersion: 0,
   request: AlterReplicaLogDirsRequest,
   response: AlterReplicaLogDirsResponse,
   handle(req, _ctx, { logManager, replicaManager, metadata }) {

@@ -1,4 +1,5 @@
-// DescribeLogDirs (key 35), versions 1-4 (Kafka 4.0 dropped v0, KIP-896). Every log dir of this
+// DescribeLogDirs (key 35), versions 1-4; v0 (removed by Kafka 4.0, KIP-896) with
+// samsa.legacy.protocol.enable. Every log dir of this
 // broker (absolute path) with the requested partitions it holds (topics null: all of them), as
 // Kafka's ReplicaManager.describeLogDirs: partition size in bytes (all segments), offset lag
 // max(high watermark - log end offset, 0), i.e. 0 for a hosted partition and -1 for a log whose
@@ -35,6 +36,7 @@ export const describeLogDirsHandler = defineHandler<
   apiKey: 35,
   minVersion: 1,
   maxVersion: 4,
+  legacyMinVersion: 0,
   request: DescribeLogDirsRequest,
   response: DescribeLogDirsResponse,
   async handle(req, _ctx, { logManager, replicaManager }) {

@@ -2,13 +2,18 @@
 // answers from this table; a handler file loads on the first request for its API (network/
 // connection.ts holds that connection's later requests meanwhile, so they still run in order),
 // which keeps the start and the idle broker free of the handlers and codecs a client never uses.
+// minVersion is Kafka 4.0's floor (KIP-896); legacyMinVersion, Kafka 3.9's, served while
+// samsa.legacy.protocol.enable is true (the default) for clients older than Kafka 2.1.
 // Each file states the same versions in its defineHandler; loading checks that they agree, and
 // test/broker/api-handler.test.ts loads them all.
 
 import type { ApiEntry, ApiHandler, ApiRegistry } from '../api-handler.js';
 import type { BrokerServices } from '../services.js';
 
-type Versions = Pick<ApiEntry<BrokerServices>, 'minVersion' | 'maxVersion' | 'unstableMaxVersion'>;
+type Versions = Pick<
+  ApiEntry<BrokerServices>,
+  'minVersion' | 'maxVersion' | 'unstableMaxVersion' | 'legacyMinVersion'
+>;
 
 function api<Req, Resp>(
   apiKey: number,
@@ -19,22 +24,30 @@ function api<Req, Resp>(
 }
 
 export const BROKER_APIS: readonly ApiEntry<BrokerServices>[] = [
-  api(0, { minVersion: 3, maxVersion: 11 }, async () => (await import('./00-produce.js')).produceHandler),
-  api(1, { minVersion: 4, maxVersion: 17 }, async () => (await import('./01-fetch.js')).fetchHandler),
+  api(
+    0,
+    { minVersion: 3, maxVersion: 11, legacyMinVersion: 0 },
+    async () => (await import('./00-produce.js')).produceHandler,
+  ),
+  api(
+    1,
+    { minVersion: 4, maxVersion: 17, legacyMinVersion: 0 },
+    async () => (await import('./01-fetch.js')).fetchHandler,
+  ),
   api(
     2,
-    { minVersion: 1, maxVersion: 10 },
+    { minVersion: 1, maxVersion: 10, legacyMinVersion: 0 },
     async () => (await import('./02-list-offsets.js')).listOffsetsHandler,
   ),
   api(3, { minVersion: 0, maxVersion: 12 }, async () => (await import('./03-metadata.js')).metadataHandler),
   api(
     8,
-    { minVersion: 0, maxVersion: 9 },
+    { minVersion: 2, maxVersion: 9, legacyMinVersion: 0 },
     async () => (await import('./08-offset-commit.js')).offsetCommitHandler,
   ),
   api(
     9,
-    { minVersion: 0, maxVersion: 9 },
+    { minVersion: 1, maxVersion: 9, legacyMinVersion: 0 },
     async () => (await import('./09-offset-fetch.js')).offsetFetchHandler,
   ),
   api(
@@ -75,12 +88,12 @@ export const BROKER_APIS: readonly ApiEntry<BrokerServices>[] = [
   ),
   api(
     19,
-    { minVersion: 2, maxVersion: 7 },
+    { minVersion: 2, maxVersion: 7, legacyMinVersion: 0 },
     async () => (await import('./19-create-topics.js')).createTopicsHandler,
   ),
   api(
     20,
-    { minVersion: 1, maxVersion: 6 },
+    { minVersion: 1, maxVersion: 6, legacyMinVersion: 0 },
     async () => (await import('./20-delete-topics.js')).deleteTopicsHandler,
   ),
   api(
@@ -95,7 +108,7 @@ export const BROKER_APIS: readonly ApiEntry<BrokerServices>[] = [
   ),
   api(
     23,
-    { minVersion: 2, maxVersion: 4 },
+    { minVersion: 2, maxVersion: 4, legacyMinVersion: 0 },
     async () => (await import('./23-offset-for-leader-epoch.js')).offsetForLeaderEpochHandler,
   ),
   api(
@@ -125,22 +138,22 @@ export const BROKER_APIS: readonly ApiEntry<BrokerServices>[] = [
   ),
   api(
     29,
-    { minVersion: 1, maxVersion: 3 },
+    { minVersion: 1, maxVersion: 3, legacyMinVersion: 0 },
     async () => (await import('./29-describe-acls.js')).describeAclsHandler,
   ),
   api(
     30,
-    { minVersion: 1, maxVersion: 3 },
+    { minVersion: 1, maxVersion: 3, legacyMinVersion: 0 },
     async () => (await import('./30-create-acls.js')).createAclsHandler,
   ),
   api(
     31,
-    { minVersion: 1, maxVersion: 3 },
+    { minVersion: 1, maxVersion: 3, legacyMinVersion: 0 },
     async () => (await import('./31-delete-acls.js')).deleteAclsHandler,
   ),
   api(
     32,
-    { minVersion: 1, maxVersion: 4 },
+    { minVersion: 1, maxVersion: 4, legacyMinVersion: 0 },
     async () => (await import('./32-describe-configs.js')).describeConfigsHandler,
   ),
   api(
@@ -150,12 +163,12 @@ export const BROKER_APIS: readonly ApiEntry<BrokerServices>[] = [
   ),
   api(
     34,
-    { minVersion: 1, maxVersion: 2 },
+    { minVersion: 1, maxVersion: 2, legacyMinVersion: 0 },
     async () => (await import('./34-alter-replica-log-dirs.js')).alterReplicaLogDirsHandler,
   ),
   api(
     35,
-    { minVersion: 1, maxVersion: 4 },
+    { minVersion: 1, maxVersion: 4, legacyMinVersion: 0 },
     async () => (await import('./35-describe-log-dirs.js')).describeLogDirsHandler,
   ),
   api(

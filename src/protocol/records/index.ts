@@ -28,6 +28,12 @@ export {
   encodeEndTxnMarkerBatch,
   encodeEndTxnMarkerValue,
 } from './control.js';
+export {
+  type DownConvertOptions,
+  downConvertBatch,
+  type UpConverted,
+  upConvertMessageSet,
+} from './convert.js';
 export { checksumBackend, crc32, crc32c } from './crc.js';
 export { decodeRecordBatch, decodeRecordBatchRecords, recordOffset } from './decode.js';
 export { type EncodeBatchOptions, encodeRecordBatch } from './encode.js';
