@@ -59,7 +59,7 @@ describe('code cache of the bundled CLI', () => {
     dirs.push(dataDir);
     const b = await BrokerProcess.start({ dataDir });
     // No deadline of its own: the test's timeout bounds the wait.
-    while (!caches(cliDir).has('samsa.cjs.v8cache')) await new Promise((r) => setTimeout(r, 50));
+    while (!caches(cliDir).has('samsa.cjs.v8cache') && b.alive) await new Promise((r) => setTimeout(r, 50));
     expect(b.alive).toBe(true);
     expect((await b.stop()).code).toBe(0);
   });
