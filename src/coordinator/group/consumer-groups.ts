@@ -520,6 +520,18 @@ export class ConsumerGroupManager {
       !assignmentsEqual(next.assignedPartitions, before.assignedPartitions) ||
       !assignmentsEqual(next.partitionsPendingRevocation, before.partitionsPendingRevocation);
     if (assignmentChanged) records.push(currentAssignmentRecord(groupId, next));
+    // `before` may be the live member, which applying the records below updates: decide now.
+    const wasRevoking = before.state === MemberState.UNREVOKED_PARTITIONS && !isNew && replaced === null;
+    // The assignment is sent to a joining member, on a full request (the member resynchronises
+    // after an error), and whenever it changed.
+    const fullRequest =
+      req.rebalanceTimeoutMs !== -1 &&
+      (req.subscribedTopicNames !== null || req.subscribedTopicRegex !== null) &&
+      req.topicPartitions !== null;
+    const sendAssignment =
+      req.memberEpoch === 0 ||
+      fullRequest ||
+      !assignmentsEqual(before.assignedPartitions, next.assignedPartitions);
 
     // 6. Durable first, then memory, timers and the answer.
     if (records.length > 0 || extra.length > 0) {
@@ -535,7 +547,7 @@ export class ConsumerGroupManager {
       this.scheduleSessionTimeout(live, memberId);
       const member = live.members.get(memberId);
       if (member?.state === MemberState.UNREVOKED_PARTITIONS) {
-        if (before.state !== MemberState.UNREVOKED_PARTITIONS || isNew || replaced) {
+        if (!wasRevoking) {
           this.scheduleRebalanceTimeout(live, member);
         }
       } else {
@@ -547,19 +559,7 @@ export class ConsumerGroupManager {
     resp.memberId = memberId;
     resp.memberEpoch = next.memberEpoch;
     resp.heartbeatIntervalMs = this.config.heartbeatIntervalMs;
-    // The assignment is sent to a joining member, on a full request (the member resynchronises
-    // after an error), and whenever it changed.
-    const fullRequest =
-      req.rebalanceTimeoutMs !== -1 &&
-      (req.subscribedTopicNames !== null || req.subscribedTopicRegex !== null) &&
-      req.topicPartitions !== null;
-    if (
-      req.memberEpoch === 0 ||
-      fullRequest ||
-      !assignmentsEqual(before.assignedPartitions, next.assignedPartitions)
-    ) {
-      resp.assignment = { topicPartitions: toTopicPartitions(next.assignedPartitions) };
-    }
+    if (sendAssignment) resp.assignment = { topicPartitions: toTopicPartitions(next.assignedPartitions) };
     return resp;
   }
 
