@@ -21,6 +21,7 @@ import { ConsumerGroupTargetAssignmentMemberValue } from '../../protocol/generat
 import { ConsumerGroupTargetAssignmentMetadataKey } from '../../protocol/generated/group-coordinator/ConsumerGroupTargetAssignmentMetadataKey.js';
 import { ConsumerGroupTargetAssignmentMetadataValue } from '../../protocol/generated/group-coordinator/ConsumerGroupTargetAssignmentMetadataValue.js';
 import type { MessageCodec } from '../../protocol/message.js';
+import { DecodeError } from '../../protocol/primitives/reader.js';
 import { Writer } from '../../protocol/primitives/writer.js';
 import type { TopicAssignment } from './consumer-assignors.js';
 import type { OffsetsRecord } from './store.js';
@@ -123,6 +124,8 @@ export function encodeConsumerGroupRecord(r: ConsumerGroupRecord): OffsetsRecord
 export function decodeConsumerGroupRecord(key: Buffer, value: Buffer | null): ConsumerGroupRecord | null {
   if (key.length < 2) return null;
   const type = key.readInt16BE(0);
+  if (type < CONSUMER_GROUP_METADATA || type > CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT) return null;
+  if (value !== null && value.length < 2) throw new DecodeError(`record value: ${value.length} bytes, no version`);
   const k = key.subarray(2);
   const v = value === null ? null : value.subarray(2);
   const vv = value === null ? 0 : value.readInt16BE(0);
