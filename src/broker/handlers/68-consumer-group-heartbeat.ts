@@ -1,6 +1,8 @@
-// ConsumerGroupHeartbeat (key 68), versions 0-1: the KIP-848 consumer group protocol (join,
-// heartbeat, leave, static membership; v1 adds the server-side topic regex and member ids chosen
-// by the client). The group coordinator (coordinator/group/consumer-groups.ts) decides and answers.
+// ConsumerGroupHeartbeat (key 68), version 0, and 1 with unstable.api.versions.enable (v1 is marked
+// unstable in the schemas this broker implements, so, as Kafka then, it is not advertised by
+// default): the KIP-848 consumer group protocol (join, heartbeat, leave, static membership; v1 adds
+// the server-side topic regex and member ids chosen by the client). The group coordinator
+// (coordinator/group/consumer-groups.ts) decides and answers.
 
 import { ConsumerGroupHeartbeatRequest } from '../../protocol/generated/messages/ConsumerGroupHeartbeatRequest.js';
 import { ConsumerGroupHeartbeatResponse } from '../../protocol/generated/messages/ConsumerGroupHeartbeatResponse.js';
@@ -21,7 +23,8 @@ export const consumerGroupHeartbeatHandler = defineHandler<
 >({
   apiKey: 68,
   minVersion: 0,
-  maxVersion: 1,
+  maxVersion: 0,
+  unstableMaxVersion: 1,
   request: ConsumerGroupHeartbeatRequest,
   response: ConsumerGroupHeartbeatResponse,
   handle: (req, ctx, { groupCoordinator }) =>

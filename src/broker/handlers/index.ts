@@ -220,7 +220,7 @@ export const BROKER_APIS: readonly ApiEntry<BrokerServices>[] = [
   ),
   api(
     68,
-    { minVersion: 0, maxVersion: 1 },
+    { minVersion: 0, maxVersion: 0, unstableMaxVersion: 1 },
     async () => (await import('./68-consumer-group-heartbeat.js')).consumerGroupHeartbeatHandler,
   ),
   api(

@@ -125,7 +125,8 @@ export function decodeConsumerGroupRecord(key: Buffer, value: Buffer | null): Co
   if (key.length < 2) return null;
   const type = key.readInt16BE(0);
   if (type < CONSUMER_GROUP_METADATA || type > CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT) return null;
-  if (value !== null && value.length < 2) throw new DecodeError(`record value: ${value.length} bytes, no version`);
+  if (value !== null && value.length < 2)
+    throw new DecodeError(`record value: ${value.length} bytes, no version`);
   const k = key.subarray(2);
   const v = value === null ? null : value.subarray(2);
   const vv = value === null ? 0 : value.readInt16BE(0);
