@@ -129,6 +129,18 @@ describe('Consumer with groupProtocol consumer (KIP-848)', () => {
     expect(n).toBe(30);
     expect(c.assignment().length).toBe(3);
     expect(c.groupMetadata?.generationId).toBeGreaterThan(0);
+    // The admin client (and so `samsa group list/describe`) reports a consumer-type group.
+    const listed = (await admin.listGroups()).find((g) => g.groupId === 'kip848-single');
+    expect(listed).toMatchObject({ type: 'consumer', protocolType: 'consumer', state: 'Stable' });
+    const [desc] = await admin.describeGroups(['kip848-single']);
+    expect(desc).toMatchObject({ type: 'consumer', state: 'Stable', protocol: 'range' });
+    expect(desc.members).toHaveLength(1);
+    expect(desc.members[0].subscription).toEqual([topic]);
+    expect(desc.members[0].assignment?.map((tp) => `${tp.topic}-${tp.partition}`).sort()).toEqual([
+      `${topic}-0`,
+      `${topic}-1`,
+      `${topic}-2`,
+    ]);
     await c.commit();
     const committed = await c.committed([0, 1, 2].map((partition) => ({ topic, partition })));
     expect([...committed.values()].map((o) => o?.offset)).toEqual([10n, 10n, 10n]);
