@@ -124,9 +124,24 @@ export class ConsumerGroup {
    * manual assignment) only while the group is empty; otherwise the member must exist and send
    * exactly its current epoch (STALE_MEMBER_EPOCH otherwise: it must heartbeat first).
    */
-  validateOffsetCommit(memberId: string, memberEpoch: number): number {
+  validateOffsetCommit(memberId: string, memberEpoch: number, apiVersion?: number): number {
     if (memberEpoch < 0 && this.members.size === 0) return ErrorCode.NONE;
     const member = this.members.get(memberId);
+    if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
+    // The member epoch travels in OffsetCommit from v9 on; an older version cannot carry it.
+    if (apiVersion !== undefined && apiVersion < 9) return ErrorCode.UNSUPPORTED_VERSION;
+    if (memberEpoch !== member.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
+    return ErrorCode.NONE;
+  }
+
+  /**
+   * Kafka's ConsumerGroup.validateOffsetFetch (OffsetFetch v9+): a fetch without member id and
+   * epoch (admin client, a consumer that does not say) is accepted; otherwise the member must exist
+   * with that epoch.
+   */
+  validateOffsetFetch(memberId: string | null, memberEpoch: number): number {
+    if (memberId === null && memberEpoch < 0) return ErrorCode.NONE;
+    const member = memberId === null ? undefined : this.members.get(memberId);
     if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (memberEpoch !== member.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
     return ErrorCode.NONE;

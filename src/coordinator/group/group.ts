@@ -640,6 +640,7 @@ export class ClassicGroup {
     groupInstanceId: string | null,
     generationId: number,
     transactional = false,
+    apiVersion?: number,
   ): number {
     if (this.consumer) {
       if (this.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -647,7 +648,11 @@ export class ClassicGroup {
       if (transactional && generationId < 0 && memberId === '' && groupInstanceId === null)
         return ErrorCode.NONE;
       // The generation id field carries the member epoch (KIP-848).
-      return this.consumer.validateOffsetCommit(memberId, generationId);
+      return this.consumer.validateOffsetCommit(
+        memberId,
+        generationId,
+        transactional ? undefined : apiVersion,
+      );
     }
     if (this.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     // generation -1: the admin client or a consumer without group management; allowed while Empty.

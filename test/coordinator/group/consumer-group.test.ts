@@ -12,6 +12,7 @@ import { ConsumerGroupHeartbeatRequest } from '../../../src/protocol/generated/m
 import type { ConsumerGroupHeartbeatResponse } from '../../../src/protocol/generated/messages/ConsumerGroupHeartbeatResponse.js';
 import { ListGroupsRequest } from '../../../src/protocol/generated/messages/ListGroupsRequest.js';
 import { OffsetCommitRequest } from '../../../src/protocol/generated/messages/OffsetCommitRequest.js';
+import { OffsetFetchRequest } from '../../../src/protocol/generated/messages/OffsetFetchRequest.js';
 import { Harness, topicId } from './helpers.js';
 
 vi.setConfig({ testTimeout: 20000 });
@@ -497,7 +498,7 @@ describe('restart, offsets and the other group APIs', () => {
     h.topics.set('t', 2);
     const a = new Member(h, 'a');
     await a.join();
-    const commit = (memberId: string, epoch: number) =>
+    const commit = (memberId: string, epoch: number, version = 9) =>
       h.coordinator.commitOffsets(
         {
           ...OffsetCommitRequest.default(),
@@ -520,7 +521,7 @@ describe('restart, offsets and the other group APIs', () => {
             },
           ],
         },
-        9,
+        version,
       );
     expect((await commit('a', a.epoch)).topics[0].partitions[0].errorCode).toBe(ErrorCode.NONE);
     expect(await h.committed('t', 0)).toBe(42n);
@@ -528,6 +529,24 @@ describe('restart, offsets and the other group APIs', () => {
       ErrorCode.STALE_MEMBER_EPOCH,
     );
     expect((await commit('zz', a.epoch)).topics[0].partitions[0].errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    // Before v9 OffsetCommit cannot carry a member epoch (Kafka: UNSUPPORTED_VERSION).
+    expect((await commit('a', a.epoch, 8)).topics[0].partitions[0].errorCode).toBe(
+      ErrorCode.UNSUPPORTED_VERSION,
+    );
+    // OffsetFetch v9 with the member's id and epoch: checked as Kafka does.
+    const fetch = (memberId: string | null, memberEpoch: number) =>
+      h.coordinator.fetchOffsets(
+        {
+          ...OffsetFetchRequest.default(),
+          groups: [{ groupId: 'g', memberId, memberEpoch, topics: [{ name: 't', partitionIndexes: [0] }] }],
+        },
+        9,
+      );
+    expect((await fetch('a', a.epoch)).groups[0]).toMatchObject({ errorCode: 0 });
+    expect((await fetch('a', a.epoch)).groups[0].topics[0].partitions[0].committedOffset).toBe(42n);
+    expect((await fetch(null, -1)).groups[0].errorCode).toBe(0);
+    expect((await fetch('a', a.epoch - 1)).groups[0].errorCode).toBe(ErrorCode.STALE_MEMBER_EPOCH);
+    expect((await fetch('zz', 1)).groups[0].errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
 
     const list = h.coordinator.listGroups({ ...ListGroupsRequest.default(), typesFilter: ['consumer'] }, 5);
     expect(list.groups).toEqual([
