@@ -377,6 +377,16 @@ describe('subscriptions and assignors', () => {
     expect(describeGroup(h).groupEpoch).toBe(2);
   });
 
+  it('a pattern that would backtrack exponentially does not stall the coordinator (linear-time engine)', async () => {
+    const h = Harness.started();
+    h.topics.set(`${'a'.repeat(240)}!`, 1);
+    h.topics.set('aab', 2);
+    // With a backtracking engine the long name would take ~2^240 steps: the test would time out.
+    const r = await hb(h, { memberId: 'm', topics: null, regex: '(a+)+b' });
+    expect(r.errorCode).toBe(ErrorCode.NONE);
+    expect(r.assignment?.topicPartitions).toEqual([{ topicId: topicId('aab'), partitions: [0, 1] }]);
+  });
+
   it('partitions added to a subscribed topic bump the group epoch and get assigned', async () => {
     const h = Harness.started();
     h.topics.set('t', 1);
