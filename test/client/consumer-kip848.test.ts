@@ -2,6 +2,9 @@
 // join and leave a multi-partition topic while a producer writes; every record is processed exactly
 // once across the members (commits at revocation, the next owner resumes at the committed offset).
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Broker } from '../../src/broker/broker.js';
 import { Admin } from '../../src/client/admin.js';
@@ -146,4 +149,46 @@ describe('Consumer with groupProtocol consumer (KIP-848)', () => {
     expect([...committed.values()].map((o) => o?.offset)).toEqual([10n, 10n, 10n]);
     await c.close();
   }, 60_000);
+});
+
+describe('KIP-848 groups across a broker restart', () => {
+  it('the group comes back with its members, epochs and assignments (replayed from __consumer_offsets)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'samsa-kip848-restart-'));
+    // A session long enough that the static member, once it left with epoch -2, is still there.
+    const config = { ...GROUP_CONFIG, 'group.consumer.session.timeout.ms': '60000', 'log.dirs': dir };
+    let broker = await testBroker(config);
+    let admin = new Admin({ brokers: broker.bootstrap });
+    try {
+      await admin.createTopics([{ name: 'kip848-restart', numPartitions: 2 }]);
+      const consumer = new Consumer({
+        brokers: broker.bootstrap,
+        groupId: 'kip848-restart',
+        groupProtocol: 'consumer',
+        groupInstanceId: 'static-1',
+        autoOffsetReset: 'earliest',
+      });
+      consumer.subscribe({ topics: ['kip848-restart'] });
+      const deadline = Date.now() + 30_000;
+      while (consumer.assignment().length < 2 && Date.now() < deadline)
+        await consumer.poll({ timeoutMs: 200 });
+      expect(consumer.assignment()).toHaveLength(2);
+      // A static member leaves with epoch -2: the group keeps it, with its assignment.
+      await consumer.close();
+      const [before] = await admin.describeGroups(['kip848-restart']);
+      expect(before.type).toBe('consumer');
+      expect(before.members).toHaveLength(1);
+      expect(before.members[0].assignment).toHaveLength(2);
+      await admin.close();
+      await broker.stop();
+
+      broker = await testBroker(config);
+      admin = new Admin({ brokers: broker.bootstrap });
+      const [after] = await admin.describeGroups(['kip848-restart']);
+      expect(after).toEqual(before);
+    } finally {
+      await admin.close();
+      await broker.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
