@@ -10,6 +10,7 @@ import type { Broker } from '../../src/broker/broker.js';
 import { Admin } from '../../src/client/admin.js';
 import { Consumer } from '../../src/client/consumer.js';
 import { Producer } from '../../src/client/producer.js';
+import { ErrorCode } from '../../src/protocol/errors.js';
 import { until } from '../helpers/tools.js';
 import { testBroker } from './helpers.js';
 
@@ -148,6 +149,39 @@ describe('Consumer with groupProtocol consumer (KIP-848)', () => {
     const committed = await c.committed([0, 1, 2].map((partition) => ({ topic, partition })));
     expect([...committed.values()].map((o) => o?.offset)).toEqual([10n, 10n, 10n]);
     await c.close();
+  }, 60_000);
+});
+
+describe('KIP-848 errors seen by the consumer', () => {
+  it('a second live member with the same group.instance.id fails its poll with UNRELEASED_INSTANCE_ID', async () => {
+    const broker = await testBroker(GROUP_CONFIG);
+    const admin = new Admin({ brokers: broker.bootstrap });
+    const make = () =>
+      new Consumer({
+        brokers: broker.bootstrap,
+        groupId: 'kip848-static',
+        groupProtocol: 'consumer',
+        groupInstanceId: 'same-instance',
+      });
+    const first = make();
+    const second = make();
+    try {
+      await admin.createTopics([{ name: 'kip848-static', numPartitions: 1 }]);
+      first.subscribe({ topics: ['kip848-static'] });
+      const deadline = Date.now() + 30_000;
+      while (first.assignment().length < 1 && Date.now() < deadline) await first.poll({ timeoutMs: 200 });
+      expect(first.assignment()).toHaveLength(1);
+      second.subscribe({ topics: ['kip848-static'] });
+      await expect(second.poll({ timeoutMs: 5000 })).rejects.toMatchObject({
+        code: ErrorCode.UNRELEASED_INSTANCE_ID,
+      });
+      expect(second.assignment()).toEqual([]);
+    } finally {
+      await second.close().catch(() => {});
+      await first.close();
+      await admin.close();
+      await broker.stop();
+    }
   }, 60_000);
 });
 
