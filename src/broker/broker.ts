@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { ConsumerGroupConfig, ConsumerTopicMetadata } from '../coordinator/group/consumer-groups.js';
 import { GroupCoordinator } from '../coordinator/group/coordinator.js';
 import { TransactionCoordinator } from '../coordinator/transaction/coordinator.js';
 import {
@@ -20,7 +21,7 @@ import { envLogLevel, type Logger, type LogLevel, resolveLogger } from '../loggi
 import type { TopicLogConfig } from '../metadata/configs.js';
 import { staticBrokerConfigsFrom } from '../metadata/configs.js';
 import { type Controller, type ControllerResult, endpointsFromListeners } from '../metadata/controller.js';
-import type { MetadataChange, MetadataImage } from '../metadata/image.js';
+import type { MetadataChange, MetadataImage, TopicImage } from '../metadata/image.js';
 import { MetadataManager } from '../metadata/manager.js';
 import { FileMetadataLog, metadataLogPath } from '../metadata/metadata-log.js';
 import { electSelf } from '../metadata/quorum-state.js';
@@ -489,14 +490,49 @@ function newGroupCoordinator(config: BrokerConfig, services: BrokerServices, log
       offsetMetadataMaxBytes: config.int('offset.metadata.max.bytes'),
       offsetsRetentionMs: config.int('offsets.retention.minutes') * 60_000,
       offsetsRetentionCheckIntervalMs: config.int('offsets.retention.check.interval.ms'),
+      consumerGroup: consumerGroupConfig(config),
     },
     time: services.time,
     store: new OffsetsTopicStore(services.replicaManager),
     topics: {
       partitionExists: (topic, partition) => image().topic(topic)?.partitions.has(partition) ?? false,
+      topic: (name) => topicMetadata(image().topic(name)),
+      topicById: (id) => topicMetadata(image().topicById(id)),
+      topicNames: () => [...image().topics()].map((t) => t.name),
     },
     logger: log.child({ component: 'group-coordinator' }),
   });
+}
+
+function topicMetadata(t: TopicImage | undefined): ConsumerTopicMetadata | undefined {
+  return t && { id: t.id, name: t.name, numPartitions: t.partitions.size };
+}
+
+/** group.consumer.*: Kafka refuses to start when a value is outside its min/max. */
+function consumerGroupConfig(config: BrokerConfig): ConsumerGroupConfig {
+  const within = (name: string, min: string, max: string): number => {
+    const v = config.int(name);
+    if (v < config.int(min) || v > config.int(max)) {
+      throw new Error(
+        `${name} (${v}) must be between ${min} (${config.int(min)}) and ${max} (${config.int(max)})`,
+      );
+    }
+    return v;
+  };
+  return {
+    sessionTimeoutMs: within(
+      'group.consumer.session.timeout.ms',
+      'group.consumer.min.session.timeout.ms',
+      'group.consumer.max.session.timeout.ms',
+    ),
+    heartbeatIntervalMs: within(
+      'group.consumer.heartbeat.interval.ms',
+      'group.consumer.min.heartbeat.interval.ms',
+      'group.consumer.max.heartbeat.interval.ms',
+    ),
+    maxSize: config.int('group.consumer.max.size'),
+    assignors: config.list('group.consumer.assignors'),
+  };
 }
 
 /** The transaction coordinator, configured from the broker's transaction.* settings. */

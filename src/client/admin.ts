@@ -12,6 +12,7 @@ import type { DescribeConfigsResponse } from '../protocol/generated/messages/Des
 import { ZERO_UUID } from '../protocol/message.js';
 import {
   type Api,
+  ConsumerGroupDescribeApi,
   CreatePartitionsApi,
   CreateTopicsApi,
   DeleteGroupsApi,
@@ -120,6 +121,8 @@ export interface GroupMemberDescription {
 
 export interface GroupDescription {
   groupId: string;
+  /** 'classic' (JoinGroup/SyncGroup) or 'consumer' (KIP-848, described with ConsumerGroupDescribe). */
+  type: 'classic' | 'consumer';
   state: string;
   protocolType: string;
   protocol: string;
@@ -510,8 +513,14 @@ export class Admin {
         );
         const g = resp.groups[0];
         if (g.errorCode !== ErrorCode.NONE) throw new KafkaError(g.errorCode, `DescribeGroups ${groupId}`);
+        // A KIP-848 group is not a classic group: DescribeGroups answers Dead (as Kafka up to v5).
+        if (g.groupState === 'Dead') {
+          const described = await this.describeConsumerGroup(groupId, options.signal);
+          if (described) return described;
+        }
         const consumer = g.protocolType === 'consumer';
         return {
+          type: 'classic' as const,
           groupId: g.groupId,
           state: g.groupState,
           protocolType: g.protocolType,
@@ -531,6 +540,44 @@ export class Admin {
       }),
     );
     return out;
+  }
+
+  /** ConsumerGroupDescribe (KIP-848) of one group; null when it is not a consumer group (or the
+   *  broker has no such API). */
+  private async describeConsumerGroup(
+    groupId: string,
+    signal?: AbortSignal,
+  ): Promise<GroupDescription | null> {
+    if (!(await this.cluster.supports(ConsumerGroupDescribeApi))) return null;
+    const resp = await this.toCoordinator(
+      groupId,
+      ConsumerGroupDescribeApi,
+      { groupIds: [groupId], includeAuthorizedOperations: false },
+      (r) => r.groups[0]?.errorCode ?? ErrorCode.NONE,
+      signal,
+    );
+    const g = resp.groups[0];
+    if (!g || g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) return null;
+    if (g.errorCode !== ErrorCode.NONE)
+      throw new KafkaError(g.errorCode, g.errorMessage ?? `ConsumerGroupDescribe ${groupId}`);
+    return {
+      type: 'consumer',
+      groupId: g.groupId,
+      state: g.groupState,
+      protocolType: 'consumer',
+      // The server-side assignor plays the part of the classic protocol name.
+      protocol: g.assignorName,
+      members: g.members.map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.instanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        subscription: m.subscribedTopicNames,
+        assignment: m.assignment.topicPartitions.flatMap((tp) =>
+          tp.partitions.map((partition) => ({ topic: tp.topicName, partition })),
+        ),
+      })),
+    };
   }
 
   async deleteGroups(groupIds: string[], options: { signal?: AbortSignal } = {}): Promise<void> {

@@ -8,6 +8,10 @@ import { AddPartitionsToTxnRequest } from '../protocol/generated/messages/AddPar
 import { AddPartitionsToTxnResponse } from '../protocol/generated/messages/AddPartitionsToTxnResponse.js';
 import { ApiVersionsRequest } from '../protocol/generated/messages/ApiVersionsRequest.js';
 import { ApiVersionsResponse } from '../protocol/generated/messages/ApiVersionsResponse.js';
+import { ConsumerGroupDescribeRequest } from '../protocol/generated/messages/ConsumerGroupDescribeRequest.js';
+import { ConsumerGroupDescribeResponse } from '../protocol/generated/messages/ConsumerGroupDescribeResponse.js';
+import { ConsumerGroupHeartbeatRequest } from '../protocol/generated/messages/ConsumerGroupHeartbeatRequest.js';
+import { ConsumerGroupHeartbeatResponse } from '../protocol/generated/messages/ConsumerGroupHeartbeatResponse.js';
 import { CreatePartitionsRequest } from '../protocol/generated/messages/CreatePartitionsRequest.js';
 import { CreatePartitionsResponse } from '../protocol/generated/messages/CreatePartitionsResponse.js';
 import { CreateTopicsRequest } from '../protocol/generated/messages/CreateTopicsRequest.js';
@@ -196,6 +200,14 @@ export const DescribeClusterApi: Api<DescribeClusterRequest, DescribeClusterResp
   ApiKey.DescribeCluster,
   DescribeClusterRequest,
   DescribeClusterResponse,
+);
+
+export const ConsumerGroupHeartbeatApi: Api<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse> =
+  api(ApiKey.ConsumerGroupHeartbeat, ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse);
+export const ConsumerGroupDescribeApi: Api<ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse> = api(
+  ApiKey.ConsumerGroupDescribe,
+  ConsumerGroupDescribeRequest,
+  ConsumerGroupDescribeResponse,
 );
 
 export type {

@@ -12,7 +12,13 @@ import { ErrorCode } from '../protocol/errors.js';
 import type { RecordHeader } from '../protocol/records/types.js';
 import { BUILTIN_ASSIGNORS, type PartitionAssignor } from './assignors.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
-import { type CommittedOffset, ConsumerCoordinator, type OffsetToCommit } from './consumer-coordinator.js';
+import {
+  type CommittedOffset,
+  ConsumerCoordinator,
+  type CoordinatorHost,
+  type OffsetToCommit,
+} from './consumer-coordinator.js';
+import { ConsumerMembershipManager } from './consumer-membership.js';
 import { type TopicPartition, tpKey } from './consumer-protocol.js';
 import { ClientClosedError, KafkaError } from './errors.js';
 import { type FetchedRecord, Fetcher, type TimestampTypeName } from './fetcher.js';
@@ -26,6 +32,14 @@ export type { OffsetResetStrategy } from './subscription-state.js';
 export interface ConsumerOptions<K = Buffer | null, V = Buffer | null> extends ClusterOptions {
   /** group.id: needed for subscribe() and for commits. */
   groupId?: string;
+  /**
+   * group.protocol: 'classic' (JoinGroup/SyncGroup, client-side assignors; the default) or
+   * 'consumer' (KIP-848: ConsumerGroupHeartbeat, the broker assigns; partitionAssignors,
+   * sessionTimeoutMs and heartbeatIntervalMs are then the broker's business and ignored).
+   */
+  groupProtocol?: 'classic' | 'consumer';
+  /** group.remote.assignor: the broker-side assignor a 'consumer' member asks for (uniform, range). */
+  groupRemoteAssignor?: string;
   /** group.instance.id: static membership (KIP-345). */
   groupInstanceId?: string;
   /** session.timeout.ms (45000). */
@@ -107,7 +121,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
   readonly cluster: Cluster;
   private readonly subscriptions = new SubscriptionState();
   private readonly fetcher: Fetcher;
-  private readonly coordinator: ConsumerCoordinator | null;
+  private readonly coordinator: ConsumerCoordinator | ConsumerMembershipManager | null;
   private listener: RebalanceListener = {};
   private readonly autoOffsetReset: OffsetResetStrategy;
   private readonly autoCommit: boolean;
@@ -155,31 +169,45 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
       if (!found) throw new TypeError(`unknown partition assignor ${a}`);
       return found;
     });
-    this.coordinator =
-      options.groupId === undefined
-        ? null
-        : new ConsumerCoordinator(
-            this.cluster,
-            {
-              groupId: options.groupId,
-              groupInstanceId: options.groupInstanceId ?? null,
-              sessionTimeoutMs: options.sessionTimeoutMs ?? 45_000,
-              rebalanceTimeoutMs: options.maxPollIntervalMs ?? 300_000,
-              heartbeatIntervalMs: options.heartbeatIntervalMs ?? 3000,
-              assignors,
-              rackId: options.rackId ?? null,
-            },
-            {
-              subscribedTopics: () => [...this.subscriptions.topics],
-              ownedPartitions: () => this.subscriptions.assigned(),
-              partitionCounts: (topics) => this.partitionCounts(topics),
-              commitBeforeRevoke: () => this.commitBeforeRevoke(),
-              onRevoked: (tps) => this.revoke(tps, false),
-              onAssigned: (all, added) => this.onAssigned(all, added),
-              onLost: (tps) => this.revoke(tps, true),
-              wakeup: () => this.wakeup(),
-            },
-          );
+    const host: CoordinatorHost = {
+      subscribedTopics: () => [...this.subscriptions.topics],
+      ownedPartitions: () => this.subscriptions.assigned(),
+      partitionCounts: (topics) => this.partitionCounts(topics),
+      commitBeforeRevoke: () => this.commitBeforeRevoke(),
+      onRevoked: (tps) => this.revoke(tps, false),
+      onAssigned: (all, added) => this.onAssigned(all, added),
+      onLost: (tps) => this.revoke(tps, true),
+      wakeup: () => this.wakeup(),
+    };
+    if (options.groupId === undefined) {
+      this.coordinator = null;
+    } else if (options.groupProtocol === 'consumer') {
+      this.coordinator = new ConsumerMembershipManager(
+        this.cluster,
+        {
+          groupId: options.groupId,
+          groupInstanceId: options.groupInstanceId ?? null,
+          rebalanceTimeoutMs: options.maxPollIntervalMs ?? 300_000,
+          serverAssignor: options.groupRemoteAssignor ?? null,
+          rackId: options.rackId ?? null,
+        },
+        host,
+      );
+    } else {
+      this.coordinator = new ConsumerCoordinator(
+        this.cluster,
+        {
+          groupId: options.groupId,
+          groupInstanceId: options.groupInstanceId ?? null,
+          sessionTimeoutMs: options.sessionTimeoutMs ?? 45_000,
+          rebalanceTimeoutMs: options.maxPollIntervalMs ?? 300_000,
+          heartbeatIntervalMs: options.heartbeatIntervalMs ?? 3000,
+          assignors,
+          rackId: options.rackId ?? null,
+        },
+        host,
+      );
+    }
     this.unsubscribeMetadata = this.cluster.onMetadataUpdate(() => this.onMetadataUpdate());
     this.cluster.startPeriodicRefresh();
   }

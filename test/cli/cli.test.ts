@@ -359,10 +359,11 @@ describe('samsa group', () => {
     expect(got.trim().split('\n').sort()).toEqual(['0:a', '0:b', '0:c', '1:d']);
 
     const list = await ok(['group', 'list']);
-    expect(list).toMatch(/^GROUP\s+STATE\s+PROTOCOL-TYPE$/m);
-    expect(list).toMatch(/^g1\s+Empty\s+consumer$/m);
+    expect(list).toMatch(/^GROUP\s+STATE\s+PROTOCOL-TYPE\s+TYPE$/m);
+    expect(list).toMatch(/^g1\s+Empty\s+consumer\s+classic$/m);
 
     let desc = await ok(['group', 'describe', 'g1']);
+    expect(desc).toMatch(/^TYPE:\s+classic$/m);
     expect(desc).toMatch(/^STATE:\s+Empty$/m);
     expect(desc).toMatch(/^gt\s+0\s+3\s+3\s+0\s+-$/m);
     expect(desc).toMatch(/^gt\s+1\s+1\s+1\s+0\s+-$/m);

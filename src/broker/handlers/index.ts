@@ -232,6 +232,16 @@ export const BROKER_APIS: readonly ApiEntry<BrokerServices>[] = [
     async () => (await import('./66-list-transactions.js')).listTransactionsHandler,
   ),
   api(
+    68,
+    { minVersion: 0, maxVersion: 0, unstableMaxVersion: 1 },
+    async () => (await import('./68-consumer-group-heartbeat.js')).consumerGroupHeartbeatHandler,
+  ),
+  api(
+    69,
+    { minVersion: 0, maxVersion: 0 },
+    async () => (await import('./69-consumer-group-describe.js')).consumerGroupDescribeHandler,
+  ),
+  api(
     75,
     { minVersion: 0, maxVersion: 0 },
     async () => (await import('./75-describe-topic-partitions.js')).describeTopicPartitionsHandler,

@@ -40,8 +40,8 @@ export function addGroupCommands(program: Command, ctx: CliContext): void {
       else
         out(
           table(
-            ['GROUP', 'STATE', 'PROTOCOL-TYPE'],
-            groups.map((x) => [x.groupId, x.state, x.protocolType]),
+            ['GROUP', 'STATE', 'PROTOCOL-TYPE', 'TYPE'],
+            groups.map((x) => [x.groupId, x.state, x.protocolType, x.type || '-']),
             colour,
           ),
         );
@@ -66,6 +66,7 @@ export function addGroupCommands(program: Command, ctx: CliContext): void {
         out(
           `${toJson({
             group: desc.groupId,
+            type: desc.type,
             state: desc.state,
             protocol: desc.protocol,
             members: desc.members.map((m) => ({
@@ -90,6 +91,7 @@ export function addGroupCommands(program: Command, ctx: CliContext): void {
         keyValues(
           [
             ['GROUP', desc.groupId],
+            ['TYPE', desc.type],
             ['STATE', desc.state],
             ['PROTOCOL', desc.protocol || '-'],
             ['MEMBERS', desc.members.length],

@@ -23,6 +23,10 @@
 // always what replaying the log would give.
 
 import { ErrorCode } from '../../protocol/errors.js';
+import type { ConsumerGroupDescribeRequest } from '../../protocol/generated/messages/ConsumerGroupDescribeRequest.js';
+import type { ConsumerGroupDescribeResponse } from '../../protocol/generated/messages/ConsumerGroupDescribeResponse.js';
+import type { ConsumerGroupHeartbeatRequest } from '../../protocol/generated/messages/ConsumerGroupHeartbeatRequest.js';
+import type { ConsumerGroupHeartbeatResponse } from '../../protocol/generated/messages/ConsumerGroupHeartbeatResponse.js';
 import type { DeleteGroupsRequest } from '../../protocol/generated/messages/DeleteGroupsRequest.js';
 import { DeleteGroupsResponse } from '../../protocol/generated/messages/DeleteGroupsResponse.js';
 import type { DescribeGroupsRequest } from '../../protocol/generated/messages/DescribeGroupsRequest.js';
@@ -48,8 +52,15 @@ import type { TxnOffsetCommitResponse } from '../../protocol/generated/messages/
 import { EMPTY_BYTES } from '../../protocol/message.js';
 import type { NodeTime } from '../../util/clock.js';
 import {
+  type ConsumerGroupConfig,
+  ConsumerGroupManager,
+  type ConsumerTopicMetadata,
+  DEFAULT_CONSUMER_GROUP_CONFIG,
+} from './consumer-groups.js';
+import {
   ClassicGroup,
   ClassicGroupMember,
+  CONSUMER_PROTOCOL_TYPE,
   type JoinResult,
   type JoinWaiter,
   joinError,
@@ -79,6 +90,10 @@ export { type GroupStore, GroupStoreError, type OffsetsRecord, type TxnAppendOpt
 
 export interface TopicLookup {
   partitionExists(topic: string, partition: number): boolean;
+  /** For KIP-848 consumer groups (absent: consumer groups see no topics). */
+  topic?(name: string): ConsumerTopicMetadata | undefined;
+  topicById?(id: string): ConsumerTopicMetadata | undefined;
+  topicNames?(): Iterable<string>;
 }
 
 export interface GroupCoordinatorConfig {
@@ -90,6 +105,8 @@ export interface GroupCoordinatorConfig {
   offsetMetadataMaxBytes: number; // 4096
   offsetsRetentionMs: number; // offsets.retention.minutes * 60000 (7 days)
   offsetsRetentionCheckIntervalMs: number; // 600000
+  /** The group.consumer.* settings of KIP-848 consumer groups (Kafka's defaults when absent). */
+  consumerGroup?: ConsumerGroupConfig;
 }
 
 export interface CoordinatorLogger {
@@ -106,6 +123,8 @@ const NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000;
 
 /** The group type ListGroups v5 reports for these groups. */
 const CLASSIC_GROUP_TYPE = 'classic';
+/** ... and for KIP-848 consumer groups. */
+const CONSUMER_GROUP_TYPE = 'consumer';
 
 const NO_LOGGER: CoordinatorLogger = { info() {}, warn() {} };
 
@@ -162,6 +181,8 @@ export class GroupCoordinator {
   /** Sequence number of the last write issued (or record replayed): the log order of writes. */
   private writeSeq = 0;
   private cancelExpiry: (() => void) | null = null;
+  /** KIP-848 consumer groups (ConsumerGroupHeartbeat, ConsumerGroupDescribe). */
+  private readonly consumerGroups: ConsumerGroupManager;
 
   constructor(opts: {
     config: GroupCoordinatorConfig;
@@ -187,6 +208,26 @@ export class GroupCoordinator {
       txnOffsets: this.txnOffsets,
       nextWriteSeq: () => ++this.writeSeq,
     });
+    const topics = this.topics;
+    this.consumerGroups = new ConsumerGroupManager(
+      {
+        time: this.time,
+        topics: {
+          topic: (name) => topics.topic?.(name),
+          topicById: (id) => topics.topicById?.(id),
+          topicNames: () => topics.topicNames?.() ?? [],
+        },
+        group: (groupId) => this.groups.get(groupId),
+        createGroup: (groupId) => this.createGroup(groupId),
+        append: (groupId, records) => {
+          ++this.writeSeq;
+          return this.append(groupId, records);
+        },
+        unavailableError: () => this.unavailableError(),
+        warn: (o, msg) => this.logger.warn(o, msg),
+      },
+      this.config.consumerGroup ?? DEFAULT_CONSUMER_GROUP_CONFIG,
+    );
   }
 
   /** Kafka's partitionFor: Utils.abs(groupId.hashCode()) % numPartitions (Java String.hashCode). */
@@ -204,6 +245,7 @@ export class GroupCoordinator {
   /** Replays one __consumer_offsets record at load, in log order (value null = tombstone). */
   replay(partition: number, key: Buffer, value: Buffer | null): void {
     try {
+      if (this.consumerGroups.replay(key, value)) return;
       const parsed = parseRecordKey(key);
       if (parsed.type === 'offset') {
         this.replayOffset(parsed.group, parsed.topic, parsed.partition, value);
@@ -211,7 +253,7 @@ export class GroupCoordinator {
         if (value === null) this.replayGroupTombstone(parsed.group);
         else this.loadGroup(parsed.group, value);
       }
-      // Key versions 3+ are KIP-848 consumer/share group records: not classic groups.
+      // Other key versions (share groups ...) are not ours.
     } catch (e) {
       // Kafka fails the partition load; a single unreadable record should not take the broker down.
       this.logger.warn({ partition, err: String(e) }, 'skipping unreadable __consumer_offsets record');
@@ -276,8 +318,9 @@ export class GroupCoordinator {
     const old = this.groups.get(groupId);
     if (!old) return;
     this.groups.delete(groupId);
-    if (old.offsets.isEmpty) return;
+    if (old.offsets.isEmpty && !old.consumer) return;
     const fresh = this.createGroup(groupId);
+    fresh.consumer = old.consumer;
     for (const [topic, partition, o] of old.offsets.entries()) fresh.offsets.put(topic, partition, o, o.seq);
   }
 
@@ -290,6 +333,7 @@ export class GroupCoordinator {
     if (old) {
       for (const [topic, partition, o] of old.offsets.entries())
         group.offsets.put(topic, partition, o, o.seq);
+      group.consumer = old.consumer;
     }
     group.generationId = value.generation;
     group.protocolType = value.protocolType === '' ? null : value.protocolType;
@@ -334,6 +378,7 @@ export class GroupCoordinator {
       }
       for (const member of group.members.values()) this.rescheduleHeartbeat(group, member);
     }
+    this.consumerGroups.startup();
     this.scheduleOffsetExpiry();
   }
 
@@ -344,6 +389,7 @@ export class GroupCoordinator {
     this.lifecycle = 'shutdown';
     this.cancelExpiry?.();
     this.cancelExpiry = null;
+    this.consumerGroups.shutdown();
     for (const group of this.groups.values()) {
       this.cancelGroupTimers(group);
       if (!group.is('Dead')) group.transitionTo('Dead', this.time.now());
@@ -410,6 +456,19 @@ export class GroupCoordinator {
         return;
       }
       group = this.createGroup(req.groupId);
+    }
+    if (group.consumer) {
+      if (!group.consumer.isEmpty) {
+        // Kafka 4.x would take a classic member into a consumer group (online migration): not
+        // implemented here, so the member is told its protocol does not fit the group's.
+        waiter(joinError(req.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+        return;
+      }
+      // An empty consumer group becomes a classic group (Kafka's downgrade): its records get
+      // tombstones, written before anything the classic group writes.
+      const consumer = group.consumer;
+      void this.append(req.groupId, this.consumerGroups.deletionRecords(consumer));
+      this.consumerGroups.forget(req.groupId);
     }
     if (!this.acceptJoiningMember(group, req.memberId)) {
       this.removeMember(group, req.memberId);
@@ -1198,6 +1257,23 @@ export class GroupCoordinator {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // KIP-848 consumer groups
+  // ---------------------------------------------------------------------------------------------
+
+  consumerGroupHeartbeat(
+    req: ConsumerGroupHeartbeatRequest,
+    version: number,
+    clientId: string,
+    clientHost: string,
+  ): Promise<ConsumerGroupHeartbeatResponse> {
+    return this.consumerGroups.heartbeat(req, version, clientId, clientHost);
+  }
+
+  consumerGroupDescribe(req: ConsumerGroupDescribeRequest, version: number): ConsumerGroupDescribeResponse {
+    return this.consumerGroups.describe(req, version);
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // ListGroups, DescribeGroups, DeleteGroups
   // ---------------------------------------------------------------------------------------------
 
@@ -1211,15 +1287,18 @@ export class GroupCoordinator {
     // Filters are case-insensitive (Kafka lower-cases both sides).
     const states = new Set((version >= 4 ? req.statesFilter : []).map((s) => s.trim().toLowerCase()));
     const types = new Set((version >= 5 ? req.typesFilter : []).map((t) => t.trim().toLowerCase()));
-    if (types.size > 0 && !types.has(CLASSIC_GROUP_TYPE)) return resp;
     for (const group of this.groups.values()) {
       if (group.is('Dead')) continue;
-      if (states.size > 0 && !states.has(group.state.toLowerCase())) continue;
+      const type = group.consumer ? CONSUMER_GROUP_TYPE : CLASSIC_GROUP_TYPE;
+      const state = group.consumer ? group.consumer.state : group.state;
+      if (types.size > 0 && !types.has(type)) continue;
+      if (states.size > 0 && !states.has(state.toLowerCase())) continue;
       resp.groups.push({
         groupId: group.groupId,
-        protocolType: group.protocolType ?? '',
-        groupState: version >= 4 ? group.state : '',
-        groupType: version >= 5 ? CLASSIC_GROUP_TYPE : '',
+        // Kafka's ConsumerGroup reports the consumer protocol type.
+        protocolType: group.consumer ? CONSUMER_PROTOCOL_TYPE : (group.protocolType ?? ''),
+        groupState: version >= 4 ? state : '',
+        groupType: version >= 5 ? type : '',
       });
     }
     return resp;
@@ -1251,6 +1330,9 @@ export class GroupCoordinator {
     const group = this.groups.get(groupId);
     // Up to v5 an unknown group is described as Dead without an error (v6 adds GROUP_ID_NOT_FOUND).
     if (!group || group.is('Dead')) return { ...described, groupState: 'Dead' };
+    // Kafka's classicGroup lookup fails for a consumer group: described as Dead without an error
+    // (DescribeGroups v6, which would add GROUP_ID_NOT_FOUND, is not in this protocol's schemas).
+    if (group.consumer) return { ...described, groupState: 'Dead' };
     const stable = group.is('Stable') && group.protocolName !== null;
     const protocol = group.protocolName ?? '';
     return {
@@ -1284,7 +1366,7 @@ export class GroupCoordinator {
     if (unavailable !== ErrorCode.NONE) return unavailable;
     const group = this.groups.get(groupId);
     if (!group || group.is('Dead')) return ErrorCode.GROUP_ID_NOT_FOUND;
-    if (!group.is('Empty')) return ErrorCode.NON_EMPTY_GROUP;
+    if (!group.is('Empty') || (group.consumer && !group.consumer.isEmpty)) return ErrorCode.NON_EMPTY_GROUP;
     // Pending transactional offsets do not prevent the deletion (Kafka): they get tombstones too.
     const errorCode = await this.removeGroup(group, this.offsets.allOffsetKeys(group));
     return errorCode === ErrorCode.NONE ? ErrorCode.NONE : appendErrorToResponseError(errorCode);
@@ -1298,6 +1380,17 @@ export class GroupCoordinator {
     group.transitionTo('Dead', this.time.now());
     this.cancelGroupTimers(group);
     group.pendingMembers.clear();
+    const consumer = group.consumer;
+    if (consumer) {
+      // The consumer group's own records first (Kafka writes them with the offsets' tombstones).
+      const err = await this.append(group.groupId, this.consumerGroups.deletionRecords(consumer));
+      if (err !== ErrorCode.NONE) {
+        if (this.lifecycle !== 'shutdown' && this.isCurrent(group))
+          group.reviveAfterFailedDelete(this.time.now());
+        return err;
+      }
+      this.consumerGroups.forget(group.groupId);
+    }
     const errorCode = await this.offsets.writeTombstones(group, offsets, true);
     if (errorCode === ErrorCode.NONE) {
       if (this.isCurrent(group)) this.groups.delete(group.groupId);
@@ -1331,7 +1424,11 @@ export class GroupCoordinator {
     for (const group of [...this.groups.values()]) {
       if (group.is('Dead')) continue;
       const { expired, allExpired } = this.offsets.expiredOffsets(group, nowMs);
-      const deleteGroup = allExpired && group.is('Empty') && group.pendingCommitWrites.size === 0;
+      const deleteGroup =
+        allExpired &&
+        group.is('Empty') &&
+        (group.consumer === null || group.consumer.isEmpty) &&
+        group.pendingCommitWrites.size === 0;
       if (deleteGroup) {
         void this.removeGroup(group, expired).then((err) => this.logExpiry(group, expired.length, true, err));
       } else if (expired.length > 0) {

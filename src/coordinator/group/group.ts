@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../protocol/errors.js';
 import { EMPTY_BYTES } from '../../protocol/message.js';
+import type { ConsumerGroup } from './consumer-group.js';
 import { type OffsetAndMetadata, parseSubscribedTopics } from './records.js';
 
 export type ClassicGroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
@@ -300,6 +301,12 @@ export class ClassicGroup {
   newMemberAdded = false;
   /** Topics the members subscribe to ("consumer" groups with parseable metadata), else null. */
   subscribedTopics: ReadonlySet<string> | null = null;
+  /**
+   * Set when this group id is a KIP-848 consumer group: this entry then only keeps the group's
+   * committed offsets (its classic state stays Empty), and offset validation and expiry follow the
+   * consumer group (consumer-groups.ts).
+   */
+  consumer: ConsumerGroup | null = null;
   readonly offsets = new GroupOffsets();
   /** Commits being written, so that a require_stable OffsetFetch can wait for them. */
   readonly pendingCommitWrites = new Set<Promise<unknown>>();
@@ -581,6 +588,7 @@ export class ClassicGroup {
   }
 
   isSubscribedToTopic(topic: string): boolean {
+    if (this.consumer) return this.consumer.isSubscribedToTopic(topic);
     return this.subscribedTopics?.has(topic) ?? false;
   }
 
@@ -596,6 +604,8 @@ export class ClassicGroup {
    * Null: nothing expires (e.g. a rebalancing group).
    */
   offsetExpirationCondition(): OffsetExpirationBase | null {
+    // Kafka's ConsumerGroup: always from the commit (offsets of subscribed topics are kept).
+    if (this.consumer) return (o) => o.commitTimestampMs;
     if (this.protocolType === null || this.protocolType === '') {
       return (o) => o.commitTimestampMs;
     }
@@ -630,7 +640,20 @@ export class ClassicGroup {
     groupInstanceId: string | null,
     generationId: number,
     transactional = false,
+    apiVersion?: number,
   ): number {
+    if (this.consumer) {
+      if (this.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      // A transactional commit without member and generation (TxnOffsetCommit v0-2) is not checked.
+      if (transactional && generationId < 0 && memberId === '' && groupInstanceId === null)
+        return ErrorCode.NONE;
+      // The generation id field carries the member epoch (KIP-848).
+      return this.consumer.validateOffsetCommit(
+        memberId,
+        generationId,
+        transactional ? undefined : apiVersion,
+      );
+    }
     if (this.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     // generation -1: the admin client or a consumer without group management; allowed while Empty.
     if (generationId < 0 && this.is('Empty')) return ErrorCode.NONE;

@@ -139,6 +139,8 @@ export class OffsetMetadataManager {
       req.memberId,
       req.groupInstanceId,
       req.generationIdOrMemberEpoch,
+      false,
+      version,
     );
     if (validation !== ErrorCode.NONE) return failAll(validation);
 
@@ -314,7 +316,13 @@ export class OffsetMetadataManager {
     if (version >= 8) {
       resp.groups = await Promise.all(
         req.groups.map(async (g) => {
-          const fetched = await this.fetchGroup(g.groupId, g.topics, requireStable, unavailableError);
+          const fetched = await this.fetchGroup(
+            g.groupId,
+            g.topics,
+            requireStable,
+            unavailableError,
+            version >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : null,
+          );
           return { groupId: g.groupId, errorCode: fetched.errorCode, topics: fetched.topics };
         }),
       );
@@ -348,7 +356,14 @@ export class OffsetMetadataManager {
     topics: Array<{ name: string; partitionIndexes: number[] }> | null,
     requireStable: boolean,
     unavailableError: number,
+    member: { memberId: string | null; memberEpoch: number } | null = null,
   ): Promise<FetchedGroup> {
+    // A KIP-848 member says who it is (v9+): a stale or unknown member gets no offsets.
+    const consumer = this.ctx.group(groupId)?.consumer;
+    if (unavailableError === ErrorCode.NONE && consumer && member) {
+      const invalid = consumer.validateOffsetFetch(member.memberId, member.memberEpoch);
+      if (invalid !== ErrorCode.NONE) unavailableError = invalid;
+    }
     if (unavailableError !== ErrorCode.NONE) {
       return {
         errorCode: unavailableError,

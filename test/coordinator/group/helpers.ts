@@ -2,6 +2,7 @@
 // (that can fail, hold appends, and enforces a maximum record size like message.max.bytes), and a
 // Harness that speaks the request/response objects the broker would.
 
+import { createHash } from 'node:crypto';
 import {
   GroupCoordinator,
   type GroupCoordinatorConfig,
@@ -38,6 +39,11 @@ export const DEFAULT_CONFIG: GroupCoordinatorConfig = {
   offsetsRetentionMs: 7 * 24 * 3600 * 1000,
   offsetsRetentionCheckIntervalMs: 600000,
 };
+
+/** A stable topic id per name (16 bytes from the name, base64url as Kafka's Uuid.toString()). */
+export function topicId(name: string): string {
+  return createHash('md5').update(name).digest().toString('base64url');
+}
 
 export interface StoredRecord extends OffsetsRecord {
   partition: number;
@@ -202,12 +208,23 @@ export class Harness {
       store: this.store,
       topics: {
         partitionExists: (topic, partition) => partition >= 0 && partition < (this.topics.get(topic) ?? 0),
+        topic: (name) => this.topicMetadata(name),
+        topicById: (id) => {
+          for (const name of this.topics.keys()) if (topicId(name) === id) return this.topicMetadata(name);
+          return undefined;
+        },
+        topicNames: () => this.topics.keys(),
       },
       logger: {
         info: (o, msg) => this.logs.push({ level: 'info', msg, o }),
         warn: (o, msg) => this.logs.push({ level: 'warn', msg, o }),
       },
     });
+  }
+
+  private topicMetadata(name: string): { id: string; name: string; numPartitions: number } | undefined {
+    const n = this.topics.get(name);
+    return n === undefined ? undefined : { id: topicId(name), name, numPartitions: n };
   }
 
   /** A started coordinator. */

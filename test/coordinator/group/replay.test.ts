@@ -217,12 +217,15 @@ describe('replay', () => {
 
   it('skips records of other group types and unreadable ones', async () => {
     const h = new Harness();
+    // Key version 11: a share group record, not read by this coordinator.
+    h.coordinator.replay(0, versioned(11, Buffer.from('share-group-record')), Buffer.from('v'));
+    // Key version 3 is a KIP-848 consumer group record: these bytes do not parse.
     h.coordinator.replay(0, versioned(3, Buffer.from('consumer-group-record')), Buffer.from('v'));
     h.coordinator.replay(0, Buffer.from([0]), Buffer.from('v'));
     h.coordinator.replay(0, offsetCommitKey('g', 't', 0), Buffer.from([0, 3, 1]));
     h.coordinator.startup();
     expect(h.coordinator.listGroups(ListGroupsRequest.default(), 5).groups).toEqual([]);
-    expect(h.logs.filter((l) => l.level === 'warn')).toHaveLength(2);
+    expect(h.logs.filter((l) => l.level === 'warn')).toHaveLength(3);
   });
 
   it('a loaded group over group.max.size rebalances at startup', async () => {
