@@ -5,7 +5,7 @@
 // here decodes them as UTF-8 except the JSON output, which says when it used base64 instead.
 
 import { isUtf8 } from 'node:buffer';
-import { UsageError } from './shared.js';
+import { CliError, UsageError } from './shared.js';
 
 export type Encoding = 'raw' | 'base64' | 'hex';
 export const ENCODINGS: readonly Encoding[] = ['raw', 'base64', 'hex'];
@@ -56,12 +56,12 @@ export function decodeField(text: Buffer, enc: Encoding, what: string): Buffer {
   if (enc === 'raw') return text;
   const s = text.toString('latin1');
   if (enc === 'hex') {
-    if (s.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(s)) throw new UsageError(`${what} is not valid hex`);
+    if (s.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(s)) throw new CliError(`${what} is not valid hex`);
     return Buffer.from(s, 'hex');
   }
   // Standard and URL-safe alphabets, padding optional (Node accepts both).
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(s) || s.replace(/=+$/, '').length % 4 === 1)
-    throw new UsageError(`${what} is not valid base64`);
+    throw new CliError(`${what} is not valid base64`);
   return Buffer.from(s, 'base64');
 }
 

@@ -29,6 +29,9 @@ export function tpKey(tp: TopicPartition): string {
 /** A usage error: the message says what to do. */
 export class UsageError extends Error {}
 
+/** A failure that is not a misuse of the command (a missing topic, bad input data): one line, no help hint. */
+export class CliError extends Error {}
+
 export interface GlobalOptions {
   brokers: string;
   json?: boolean;
@@ -172,7 +175,8 @@ export function describeError(
   g: { brokers?: string },
   context: { topic?: string; group?: string; command?: string; path?: string } = {},
 ): string {
-  if (err instanceof UsageError || err instanceof InvalidArgumentError) return err.message;
+  if (err instanceof UsageError || err instanceof CliError || err instanceof InvalidArgumentError)
+    return err.message;
   if (client !== undefined && err instanceof client.BrokersUnreachableError) {
     const why = err.cause instanceof Error ? err.cause.message : err.message;
     return `cannot reach the cluster at ${g.brokers}: no broker answered within ${err.connectTimeoutMs} ms (${why}); is a broker running? set -b/--brokers or SAMSA_BROKERS`;

@@ -60,6 +60,8 @@ describe('startBroker and its configuration', () => {
     expect(info[0].config).toEqual({
       listeners: 'PLAINTEXT://127.0.0.1:0',
       'num.partitions': '3',
+      // startBroker()'s embedded default, which differs from Kafka's 3000.
+      'group.initial.rebalance.delay.ms': '0',
       'log.dirs': b.config.list('log.dirs')[0],
     });
   });

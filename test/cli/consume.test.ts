@@ -110,7 +110,7 @@ describe('samsa consume', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe("samsa: topics 'gone-1', 'gone-2' do not exist; see `samsa topic list`\n");
     const both = await runCli(brokers, ['consume', 'orders-a', '--pattern', 'x']);
-    expect(both.stderr).toBe('samsa: give topics or --pattern, not both\n');
+    expect(both.stderr).toBe("samsa: give topics or --pattern, not both\nsee 'samsa consume --help'\n");
   });
 
   it('--from -N starts N records before the end of each partition, not before its start', async () => {
@@ -237,11 +237,11 @@ describe('samsa consume', () => {
     expect(r.stdout.toString()).toMatch(/^[1-9]\d*:new\n$/);
   });
 
-  it('refuses an unknown format code in one line', async () => {
+  it('refuses an unknown format code in one line, with the usage hint', async () => {
     const r = await runCli(brokers, ['consume', 'codes', '--format', '%s %Q']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      'samsa: --format: unknown code %Q; the codes are %s %S %R %k %K %t %p %o %T %h and %%\n',
+      "samsa: --format: unknown code %Q; the codes are %s %S %R %k %K %t %p %o %T %h and %%\nsee 'samsa consume --help'\n",
     );
   });
 });

@@ -22,6 +22,7 @@ import {
 } from '../record-format.js';
 import {
   type CliContext,
+  CliError,
   clientOptions,
   collect,
   globals,
@@ -290,15 +291,15 @@ export function addConsumeCommand(program: Command, ctx: CliContext): void {
               .filter((t) => pattern.test(t) && consumer.cluster.topic(t)?.isInternal !== true)
               .sort();
             if (topics.length === 0)
-              throw new UsageError(`no topic matches --pattern '${o.pattern}'; see \`samsa topic list\``);
+              throw new CliError(`no topic matches --pattern '${o.pattern}'; see \`samsa topic list\``);
           }
           const metas = await consumer.cluster.waitForTopics(topics, g.requestTimeout).catch((err) => {
             // Name the topics that are missing (the error names one; context knows only the first).
             const missing = topics.filter((t) => !consumer.cluster.topic(t)?.partitions.length);
             if (missing.length > 1 && isKafkaError(err, 'UNKNOWN_TOPIC_OR_PARTITION'))
-              throw new UsageError(`topics '${missing.join("', '")}' do not exist; see \`samsa topic list\``);
+              throw new CliError(`topics '${missing.join("', '")}' do not exist; see \`samsa topic list\``);
             if (missing.length === 1 && isKafkaError(err, 'UNKNOWN_TOPIC_OR_PARTITION'))
-              throw new UsageError(`topic '${missing[0]}' does not exist; see \`samsa topic list\``);
+              throw new CliError(`topic '${missing[0]}' does not exist; see \`samsa topic list\``);
             throw err;
           });
           let tps: TopicPartition[] = metas.flatMap((m) =>
@@ -309,7 +310,7 @@ export function addConsumeCommand(program: Command, ctx: CliContext): void {
             tps = tps.filter((tp) => wanted.has(tp.partition));
             const missing = [...wanted].filter((p) => !tps.some((t) => t.partition === p));
             if (missing.length > 0)
-              throw new UsageError(`topic '${topics.join(',')}' has no partition ${missing.join(',')}`);
+              throw new CliError(`topic '${topics.join(',')}' has no partition ${missing.join(',')}`);
           }
           tps.sort(sortTp);
           const offsets = await startOffsets(consumer, tps, start);

@@ -11,7 +11,15 @@ import { COMPRESSION_NAMES, type CompressionName } from '../../protocol/compress
 import { type CliIO, toJson } from '../output.js';
 import { decodeField, ENCODINGS, type Encoding, unescapeBytes } from '../record-format.js';
 import { DelimitedSplitter, splitKey } from '../record-input.js';
-import { type CliContext, clientOptions, globals, intArg, loadClient, UsageError } from '../shared.js';
+import {
+  type CliContext,
+  CliError,
+  clientOptions,
+  globals,
+  intArg,
+  loadClient,
+  UsageError,
+} from '../shared.js';
 
 /**
  * Unacknowledged input the command lets the producer hold before it stops reading: enough for
@@ -218,7 +226,7 @@ export function addProduceCommand(program: Command, ctx: CliContext): void {
         const [meta] = await producer.cluster.waitForTopics([topicName], g.requestTimeout);
         const count = meta.partitions.length;
         if (o.partition !== undefined && o.partition >= count)
-          throw new UsageError(
+          throw new CliError(
             `topic '${topicName}' has no partition ${o.partition}: it has ${plural(count, 'partition')} (0${count > 1 ? `-${count - 1}` : ''})`,
           );
         const partition = o.partition;
