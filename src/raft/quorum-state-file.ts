@@ -177,4 +177,9 @@ export class FileQuorumStateStore {
     this.chain = p.catch(() => {});
     return p;
   }
+
+  /** Resolves once every write queued so far has settled. */
+  settled(): Promise<void> {
+    return this.chain;
+  }
 }

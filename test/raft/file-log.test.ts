@@ -521,8 +521,11 @@ describe('a RaftNode on disk', () => {
     await b.until(() => b.node.highWatermark === b.log.endOffset());
     expect(b.node.highWatermark).toBeGreaterThan(end);
     // The vote of its new epoch is on disk, in Kafka's version-0 file (static voters).
+    await b.store.settled();
     const qs = JSON.parse(readFileSync(quorumStatePath(dir), 'utf8'));
-    expect(qs).toMatchObject({ leaderEpoch: epoch + 1, data_version: 0 });
+    const current = b.node.quorumState();
+    expect(qs).toMatchObject({ leaderEpoch: current.leaderEpoch, votedId: current.votedId, data_version: 0 });
+    expect(current.leaderEpoch).toBe(epoch + 1);
     await b.log.close();
     expect(b.errors).toEqual([]);
   });

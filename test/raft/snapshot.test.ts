@@ -10,15 +10,21 @@ import { METADATA_TOPIC } from '../../src/raft/config.js';
 import { MemoryRaftLog } from '../../src/raft/log.js';
 import type { RaftMessage } from '../../src/raft/messages.js';
 import type { RaftNode } from '../../src/raft/raft-node.js';
+import { frameSnapshot, readSnapshot } from '../../src/raft/snapshot.js';
 import { fetchRequest, ManualCluster } from './harness.js';
 
 /** The snapshot content the simulation uses: every batch below endOffset (the last snapshot's and the log's). */
 function snapshotBytes(raft: RaftNode, endOffset: number): Buffer {
-  const prev = raft.log.latestSnapshot()?.bytes ?? Buffer.alloc(0);
+  const previous = raft.log.latestSnapshot();
+  const prev = previous === undefined ? Buffer.alloc(0) : readSnapshot(previous.bytes).dataBytes;
   const batches = raft.log
     .read(raft.log.startOffset(), Number.MAX_SAFE_INTEGER)
     .filter((b) => b.lastOffset < endOffset);
-  return Buffer.concat([prev, concatBatches(batches)]);
+  const epoch = batches.length > 0 ? batches[batches.length - 1].epoch : (previous?.epoch ?? 0);
+  return frameSnapshot(
+    { epoch, lastContainedLogTimestamp: 0, nowMs: 0 },
+    Buffer.concat([prev, concatBatches(batches)]),
+  );
 }
 
 function fetchSnapshotRequest(
