@@ -114,6 +114,31 @@ describe('Raft snapshots (KIP-630)', () => {
     ).toBe(true);
   });
 
+  it('does not install a fetched snapshot that is not whole in Kafka’s format', () => {
+    const c = new ManualCluster([1, 2, 3], { fetchSnapshotMaxBytes: 100 });
+    c.runUntil(() => c.leader() !== undefined && c.nodes.every((n) => n.raft?.highWatermark === 1));
+    const leader = c.leader() as RaftNode;
+    const lagging = [1, 2, 3].find((id) => id !== leader.config.nodeId) as number;
+    c.crash(lagging);
+    leader.propose([Buffer.from('a'), Buffer.from('b')], c.now);
+    c.settle();
+    c.runUntil(() => leader.highWatermark === leader.log.endOffset());
+    const end = leader.highWatermark;
+    // The data batches without their SnapshotHeader and SnapshotFooter (the invariants would
+    // refuse such a snapshot, so they are off for this forged one).
+    c.checkInvariants = false;
+    const raw = readSnapshot(snapshotBytes(leader, end)).dataBytes;
+    expect(leader.createSnapshot(end, Buffer.from(raw))).toBe(true);
+    c.start(lagging);
+    c.run(3_000);
+    const fetched = c.delivered.filter(
+      (m) => m.kind === 'request' && m.request.api === 'FetchSnapshot' && m.source === lagging,
+    );
+    expect(fetched.length).toBeGreaterThan(1); // it fetched it, whole, more than once
+    expect(c.raft(lagging).log.latestSnapshot()).toBeUndefined();
+    expect(c.raft(lagging).log.endOffset()).toBe(1); // still only the LeaderChange it had
+  });
+
   it('takes snapshots of committed state only, at batch boundaries', () => {
     const c = new ManualCluster([1, 2, 3]);
     c.runUntil(() => c.leader() !== undefined && c.nodes.every((n) => n.raft?.highWatermark === 1));
