@@ -5,16 +5,20 @@
 // Samsa writes the same file in the same place, so that the epoch survives restarts and grows
 // with each one, and DescribeQuorum reports it.
 //
-// The file is replaced atomically (temporary file fsynced, renamed, directory fsynced): a crash
-// leaves either the old epoch or the new one, never a torn file. An unreadable file is an error
-// (as in Kafka): starting at epoch 1 again would reuse epochs already seen by clients.
+// The file format, its atomic replacement and its checks are src/raft/quorum-state-file.ts's (the
+// one owner of that file); this module only decides what a single-voter start writes. An
+// unreadable file is an error (as in Kafka): starting at epoch 1 again would reuse epochs already
+// seen by clients.
 
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import {
+  METADATA_PARTITION_DIR,
+  QUORUM_STATE_FILE,
+  quorumStatePath,
+  readQuorumStateFile,
+  writeQuorumStateFile,
+} from '../raft/quorum-state-file.js';
 
-/** The directory Kafka gives the metadata partition's log (Samsa keeps its quorum-state there). */
-export const METADATA_PARTITION_DIR = '__cluster_metadata-0';
-export const QUORUM_STATE_FILE = 'quorum-state';
+export { METADATA_PARTITION_DIR, QUORUM_STATE_FILE };
 
 export interface QuorumState {
   readonly leaderId: number;
@@ -23,36 +27,11 @@ export interface QuorumState {
   readonly directoryId: string;
 }
 
-async function fsyncPath(path: string, flags: string): Promise<void> {
-  const h = await open(path, flags);
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-}
-
 /** Reads the last epoch written in `dataDir`, or 0 if this node never started. */
 export async function readLeaderEpoch(dataDir: string): Promise<number> {
-  const path = join(dataDir, METADATA_PARTITION_DIR, QUORUM_STATE_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw e;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new Error(`${path}: not a quorum-state file (not JSON)`);
-  }
-  const epoch = (parsed as { leaderEpoch?: unknown } | null)?.leaderEpoch;
-  if (typeof epoch !== 'number' || !Number.isInteger(epoch) || epoch < 0 || epoch > 0x7fffffff) {
-    throw new Error(`${path}: no valid leaderEpoch`);
-  }
-  return epoch;
+  const read = await readQuorumStateFile(quorumStatePath(dataDir));
+  // -1 is QuorumStateData's "no epoch yet".
+  return read === null ? 0 : Math.max(0, read.state.leaderEpoch);
 }
 
 /**
@@ -63,26 +42,19 @@ export async function electSelf(dataDir: string, nodeId: number, directoryId: st
   const previous = await readLeaderEpoch(dataDir);
   if (previous >= 0x7fffffff) throw new Error('quorum-state: leader epoch exhausted');
   const state: QuorumState = { leaderId: nodeId, leaderEpoch: previous + 1, directoryId };
-  const dir = join(dataDir, METADATA_PARTITION_DIR);
-  await mkdir(dir, { recursive: true });
-  const path = join(dir, QUORUM_STATE_FILE);
-  const tmp = `${path}.tmp`;
   // Kafka's QuorumStateData JSON, data_version 1 (KIP-853): the vote is for the leader itself.
-  const json = JSON.stringify({
-    leaderId: state.leaderId,
-    leaderEpoch: state.leaderEpoch,
-    votedId: nodeId,
-    votedDirectoryId: directoryId,
-    data_version: 1,
-  });
-  const h = await open(tmp, 'w');
-  try {
-    await h.writeFile(json);
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-  await rename(tmp, path);
-  await fsyncPath(dir, 'r');
+  await writeQuorumStateFile(
+    quorumStatePath(dataDir),
+    {
+      clusterId: '',
+      leaderId: state.leaderId,
+      leaderEpoch: state.leaderEpoch,
+      votedId: nodeId,
+      votedDirectoryId: directoryId,
+      appliedOffset: 0n,
+      currentVoters: [],
+    },
+    1,
+  );
   return state;
 }

@@ -41,6 +41,7 @@ import {
 } from './config.js';
 import type { RaftLog, RaftSnapshot } from './log.js';
 import type { RaftMessage, RaftOutput, RaftRequest, RaftRequestMessage, RaftResponse } from './messages.js';
+import { isValidSnapshot } from './snapshot.js';
 
 export type RaftRole = 'Unattached' | 'Prospective' | 'Candidate' | 'Leader' | 'Follower' | 'Resigned';
 
@@ -1189,13 +1190,15 @@ export class RaftNode {
     fetch.chunks.push(Buffer.from(p.unalignedRecords));
     fetch.received += p.unalignedRecords.length;
     if (BigInt(fetch.received) < p.size) return;
-    // Complete: it replaces our whole log, durably; what it holds is committed.
+    // Complete: it replaces our whole log, durably; what it holds is committed. A snapshot that is
+    // not whole in Kafka's format (header, footer, CRCs) is not installed: fetch again.
     this.snapshotFetch = null;
-    this.log.installSnapshot({
-      endOffset: fetch.endOffset,
-      epoch: fetch.epoch,
-      bytes: Buffer.concat(fetch.chunks),
-    });
+    const bytes = Buffer.concat(fetch.chunks);
+    if (!isValidSnapshot(bytes, fetch.epoch)) {
+      this.nextFetchMs = now + this.config.retryBackoffMs;
+      return;
+    }
+    this.log.installSnapshot({ endOffset: fetch.endOffset, epoch: fetch.epoch, bytes });
     this.flushedEnd = fetch.endOffset;
     this.flushRequestedUpTo = fetch.endOffset;
     for (const id of this.flushes.keys()) this.flushes.set(id, fetch.endOffset);

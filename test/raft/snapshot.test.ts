@@ -10,15 +10,21 @@ import { METADATA_TOPIC } from '../../src/raft/config.js';
 import { MemoryRaftLog } from '../../src/raft/log.js';
 import type { RaftMessage } from '../../src/raft/messages.js';
 import type { RaftNode } from '../../src/raft/raft-node.js';
+import { frameSnapshot, readSnapshot } from '../../src/raft/snapshot.js';
 import { fetchRequest, ManualCluster } from './harness.js';
 
 /** The snapshot content the simulation uses: every batch below endOffset (the last snapshot's and the log's). */
 function snapshotBytes(raft: RaftNode, endOffset: number): Buffer {
-  const prev = raft.log.latestSnapshot()?.bytes ?? Buffer.alloc(0);
+  const previous = raft.log.latestSnapshot();
+  const prev = previous === undefined ? Buffer.alloc(0) : readSnapshot(previous.bytes).dataBytes;
   const batches = raft.log
     .read(raft.log.startOffset(), Number.MAX_SAFE_INTEGER)
     .filter((b) => b.lastOffset < endOffset);
-  return Buffer.concat([prev, concatBatches(batches)]);
+  const epoch = batches.length > 0 ? batches[batches.length - 1].epoch : (previous?.epoch ?? 0);
+  return frameSnapshot(
+    { epoch, lastContainedLogTimestamp: 0, nowMs: 0 },
+    Buffer.concat([prev, concatBatches(batches)]),
+  );
 }
 
 function fetchSnapshotRequest(
@@ -106,6 +112,31 @@ describe('Raft snapshots (KIP-630)', () => {
         .log.batchAt(target - 1)
         ?.bytes.equals(leader.log.batchAt(target - 1)?.bytes as Buffer),
     ).toBe(true);
+  });
+
+  it('does not install a fetched snapshot that is not whole in Kafka’s format', () => {
+    const c = new ManualCluster([1, 2, 3], { fetchSnapshotMaxBytes: 100 });
+    c.runUntil(() => c.leader() !== undefined && c.nodes.every((n) => n.raft?.highWatermark === 1));
+    const leader = c.leader() as RaftNode;
+    const lagging = [1, 2, 3].find((id) => id !== leader.config.nodeId) as number;
+    c.crash(lagging);
+    leader.propose([Buffer.from('a'), Buffer.from('b')], c.now);
+    c.settle();
+    c.runUntil(() => leader.highWatermark === leader.log.endOffset());
+    const end = leader.highWatermark;
+    // The data batches without their SnapshotHeader and SnapshotFooter (the invariants would
+    // refuse such a snapshot, so they are off for this forged one).
+    c.checkInvariants = false;
+    const raw = readSnapshot(snapshotBytes(leader, end)).dataBytes;
+    expect(leader.createSnapshot(end, Buffer.from(raw))).toBe(true);
+    c.start(lagging);
+    c.run(3_000);
+    const fetched = c.delivered.filter(
+      (m) => m.kind === 'request' && m.request.api === 'FetchSnapshot' && m.source === lagging,
+    );
+    expect(fetched.length).toBeGreaterThan(1); // it fetched it, whole, more than once
+    expect(c.raft(lagging).log.latestSnapshot()).toBeUndefined();
+    expect(c.raft(lagging).log.endOffset()).toBe(1); // still only the LeaderChange it had
   });
 
   it('takes snapshots of committed state only, at batch boundaries', () => {

@@ -9,11 +9,12 @@
 // - Committed entries never disappear: the last committed entry is on the disks of a majority of
 //   voters, so no set of crashes can lose it.
 // - A snapshot holds committed entries only. (In the simulation a snapshot's content is the
-//   batches it replaces, so it is checked against the committed record like the log.)
+//   batches it replaces, inside Kafka's SnapshotHeader/SnapshotFooter framing, so it is checked
+//   against the committed record like the log.)
 
-import { splitBatches } from '../batch.js';
-import { MemoryRaftLog, type RaftSnapshot } from '../log.js';
+import { MemoryRaftLog, type RaftLog, type RaftSnapshot } from '../log.js';
 import type { RaftNode } from '../raft-node.js';
+import { readSnapshot } from '../snapshot.js';
 
 export class InvariantViolation extends Error {
   override name = 'InvariantViolation';
@@ -28,11 +29,17 @@ export class TrackedLog extends MemoryRaftLog {
   }
 }
 
+/** A log the invariants can watch: its lowest truncation since they last looked, its durable end. */
+export interface ObservedLog extends RaftLog {
+  lowestTruncation: number;
+  durableEndOffset(): number;
+}
+
 /** What the invariants see of a node. A crashed node has raft === null (its log is its disk). */
 export interface ObservedNode {
   id: number;
   raft: RaftNode | null;
-  log: TrackedLog;
+  log: ObservedLog;
 }
 
 /** An entry's identity in the committed record: its epoch and its batch CRC. */
@@ -171,9 +178,9 @@ export class QuorumInvariants {
   }
 
   private checkSnapshot(node: number, snapshot: RaftSnapshot): void {
-    let batches: ReturnType<typeof splitBatches>;
+    let batches: ReturnType<typeof readSnapshot>['data'];
     try {
-      batches = splitBatches(snapshot.bytes);
+      batches = readSnapshot(snapshot.bytes, snapshot.epoch).data;
     } catch (e) {
       throw new InvariantViolation(
         `node ${node}: snapshot ${snapshot.endOffset}-${snapshot.epoch} is corrupt: ${String(e)}`,

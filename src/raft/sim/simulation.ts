@@ -20,6 +20,7 @@ import type { QuorumStateData } from '../../protocol/generated/index.js';
 import { type RaftConfig, raftConfig } from '../config.js';
 import type { RaftMessage } from '../messages.js';
 import { RaftNode } from '../raft-node.js';
+import { frameSnapshot, readSnapshot } from '../snapshot.js';
 import { batchKey, InvariantViolation, QuorumInvariants, TrackedLog } from './invariants.js';
 import { Prng } from './prng.js';
 
@@ -463,8 +464,8 @@ export class RaftSimulation {
 
   /**
    * A node takes a snapshot at its high watermark (rounded down to a batch boundary), as the
-   * metadata layer will. Its content here is the batches it replaces, so that the invariants can
-   * check it against the committed record.
+   * metadata layer will. Its content here is the batches it replaces (framed by a SnapshotHeader
+   * and a SnapshotFooter), so that the invariants can check it against the committed record.
    */
   private snapshot(): void {
     const live = this.nodes.filter((n) => n.raft !== null);
@@ -478,12 +479,20 @@ export class RaftSimulation {
     if (b === undefined) return;
     const end = b.lastOffset === hw - 1 ? hw : b.baseOffset;
     if (end <= start) return;
-    const parts = [n.log.latestSnapshot()?.bytes ?? Buffer.alloc(0)];
+    const previous = n.log.latestSnapshot();
+    const parts = [previous === undefined ? Buffer.alloc(0) : readSnapshot(previous.bytes).dataBytes];
+    let epoch = previous?.epoch ?? 0;
     for (const batch of n.log.read(start, Number.MAX_SAFE_INTEGER)) {
       if (batch.baseOffset >= end) break;
       parts.push(batch.bytes);
+      epoch = batch.epoch;
     }
-    if (raft.createSnapshot(end, Buffer.concat(parts))) {
+    // In Kafka's format (SnapshotHeader, the batches, SnapshotFooter), as a .checkpoint file holds it.
+    const bytes = frameSnapshot(
+      { epoch, lastContainedLogTimestamp: 0, nowMs: this.now },
+      Buffer.concat(parts),
+    );
+    if (raft.createSnapshot(end, bytes)) {
       this.record(13, n.id, end, 0, () => `snapshot ${n.id} at ${end}`);
     }
   }
