@@ -300,7 +300,8 @@ async function copy(
     if (outcome === 'fail') await rewind();
     if (outcome === 'info') {
       // Fenced or lost: this process is done; the harness starts a new one in its place.
-      process.exit(3);
+      process.exitCode = 3;
+      break;
     }
   }
   await producer.close({ timeoutMs: 5_000 }).catch(() => {});
@@ -365,10 +366,15 @@ async function main(argv: string[]): Promise<void> {
   else throw new Error(`unknown mode ${mode}`);
 }
 
+/** Exits once stdout is flushed: a pipe is written asynchronously, and exit() would cut it. */
+function exitAfterFlush(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+}
+
 main(process.argv.slice(2)).then(
-  () => process.exit(0),
+  () => exitAfterFlush(Number(process.exitCode ?? 0)),
   (err: unknown) => {
     process.stderr.write(`${String((err as Error)?.stack ?? err)}\n`);
-    process.exit(2);
+    exitAfterFlush(2);
   },
 );
