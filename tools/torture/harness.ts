@@ -73,6 +73,8 @@ export interface TortureResult {
   /** Broker exits the harness did not cause (each is a finding), with their stderr tail. */
   brokerCrashes: { node: number; time: number; exit: string; stderr: string }[];
   clientRestarts: number;
+  /** Restarts after a fault left partition logs offline (disk-full): an availability finding. */
+  offlineRestarts: number;
   startedAt: number;
   endedAt: number;
   diskMode: 'tmpfs' | 'directory';
@@ -106,7 +108,6 @@ async function freePort(): Promise<number> {
 /** The history file: one writer (this process), lines from every client and the nemesis. */
 class History {
   private readonly fd: number;
-  readonly ops: Op[] = [];
   constructor(readonly path: string) {
     this.fd = openSync(path, 'w');
   }
@@ -122,7 +123,6 @@ class History {
     this.add(op);
   }
   add(op: Op): void {
-    this.ops.push(op);
     writeSync(this.fd, `${JSON.stringify(op)}\n`);
   }
   close(): void {
@@ -140,6 +140,8 @@ class Node {
   paused = false;
   /** Each .log file's length at the last start: durable as far as this incarnation knows. */
   baseline = new Map<string, number>();
+  /** Partition logs the broker reported offline (an I/O failure) since it started. */
+  offlineLogs: string[] = [];
   journalOffset = 0;
 
   constructor(
@@ -177,6 +179,7 @@ export class Torture {
   private readonly faults: FaultRecord[] = [];
   private readonly brokerCrashes: TortureResult['brokerCrashes'] = [];
   private clientRestarts = 0;
+  private offlineRestarts = 0;
   private diskMode: 'tmpfs' | 'directory' = 'directory';
   private running = true;
   private readonly log: (line: string) => void;
@@ -267,7 +270,7 @@ export class Torture {
     for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`);
     const child = spawn(process.execPath, args, {
       cwd: node.root,
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
         SAMSA_LOG_LEVEL: 'warn',
@@ -279,10 +282,27 @@ export class Torture {
     });
     node.child = child;
     node.stderr = '';
+    node.offlineLogs = [];
     node.expectingExit = false;
     node.paused = false;
     child.stderr!.on('data', (d: Buffer) => {
       node.stderr = (node.stderr + d.toString('utf8')).slice(-4000);
+    });
+    // The broker's log (JSON lines, warn and above): logs it took offline after an I/O failure.
+    let partial = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      partial += d.toString('utf8');
+      const lines = partial.split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        if (!line.includes('offline')) continue;
+        try {
+          const entry = JSON.parse(line) as { msg?: string; dir?: string };
+          if (entry.msg === 'log is offline after an I/O failure') node.offlineLogs.push(entry.dir ?? '?');
+        } catch {
+          // not a log line
+        }
+      }
     });
     node.exited = new Promise((resolve) => {
       child.on('exit', (code, signal) => {
@@ -331,6 +351,16 @@ export class Torture {
     if (node.paused) node.child?.kill('SIGCONT');
     node.child?.kill('SIGKILL');
     await node.exited;
+  }
+
+  /** SIGTERM (the clean shutdown), SIGKILL if it takes more than 30 s; then start again. */
+  private async restartCleanly(node: Node): Promise<void> {
+    node.expectingExit = true;
+    node.child?.kill('SIGTERM');
+    const timer = setTimeout(() => node.child?.kill('SIGKILL'), 30_000);
+    await node.exited;
+    clearTimeout(timer);
+    await this.startNode(node);
   }
 
   /** After a SIGKILL: cut every segment file back to what an fsync made durable (fsync-journal.ts). */
@@ -412,7 +442,16 @@ export class Torture {
         }
         await sleep(ms);
         unlinkSync(filler);
-        return `disk full (${filled} bytes of filler) for ${ms} ms`;
+        let detail = `disk full (${filled} bytes of filler) for ${ms} ms`;
+        if (node.offlineLogs.length > 0) {
+          // A log whose write or fsync failed stays offline until the broker restarts (Kafka
+          // halts a broker whose last log dir failed; its supervisor restarts it): restart it as
+          // a supervisor would, cleanly, and say so.
+          detail += `; ${node.offlineLogs.length} logs offline (${[...new Set(node.offlineLogs.map((d) => d.split('/').pop()))].join(' ')}), broker restarted`;
+          this.offlineRestarts++;
+          await this.restartCleanly(node);
+        }
+        return detail;
       }
     }
   }
@@ -612,6 +651,7 @@ export class Torture {
       faults: this.faults,
       brokerCrashes: this.brokerCrashes,
       clientRestarts: this.clientRestarts,
+      offlineRestarts: this.offlineRestarts,
       startedAt,
       endedAt: Date.now(),
       diskMode: this.diskMode,

@@ -31,6 +31,7 @@ export function summaryTable(info: RunInfo, run: TortureResult, check: CheckResu
   rows.push(['fault cycles', String(run.faults.length)]);
   for (const [k, n] of [...byKind].sort()) rows.push([`  ${k}`, String(n)]);
   rows.push(['broker exits not caused by the harness', String(run.brokerCrashes.length)]);
+  rows.push(['restarts for logs left offline by a fault', String(run.offlineRestarts)]);
   rows.push(['client restarts', String(run.clientRestarts)]);
   const s = check.stats;
   rows.push(['sends', String(s.sends)]);
@@ -186,7 +187,7 @@ export function writeReport(
   writeFileSync(join(outDir, 'summary.txt'), table);
   writeFileSync(
     join(outDir, 'summary.json'),
-    `${JSON.stringify({ info, faults: run.faults, brokerCrashes: run.brokerCrashes, clientRestarts: run.clientRestarts, check }, null, 2)}\n`,
+    `${JSON.stringify({ info, faults: run.faults, brokerCrashes: run.brokerCrashes, clientRestarts: run.clientRestarts, offlineRestarts: run.offlineRestarts, check }, null, 2)}\n`,
   );
   writeFileSync(join(outDir, 'timeline.html'), timelineHtml(info, run, check, ops));
   return table;
