@@ -182,6 +182,7 @@ export class Torture {
   private offlineRestarts = 0;
   private diskMode: 'tmpfs' | 'directory' = 'directory';
   private running = true;
+  private stopRequested = false;
   private readonly log: (line: string) => void;
   private readonly python: string;
 
@@ -456,11 +457,16 @@ export class Torture {
     }
   }
 
+  /** Ends the faults early (Ctrl-C): the run still quiesces, reads everything back and checks. */
+  stopEarly(): void {
+    this.stopRequested = true;
+  }
+
   private async nemesisLoop(until: number): Promise<void> {
     const [qMin, qMax] = this.opts.quietMs ?? [1500, 3500];
-    while (Date.now() < until && this.running) {
+    while (Date.now() < until && !this.stopRequested) {
       await sleep(this.between(qMin, qMax));
-      if (Date.now() >= until) break;
+      if (Date.now() >= until || this.stopRequested) break;
       const fault = this.opts.faults[Math.floor(this.random() * this.opts.faults.length)];
       const node = this.nodes[Math.floor(this.random() * this.nodes.length)];
       const start = Date.now();

@@ -9,7 +9,19 @@ export async function runTorture(
   options: TortureOptions,
   checkOptions: CheckOptions = {},
 ): Promise<TortureResult & { check: NonNullable<TortureResult['check']>; table: string }> {
-  const result = await new Torture(options).run();
+  const torture = new Torture(options);
+  // Ctrl-C ends the faults early; the run still quiesces, reads back, checks and reports.
+  const onSigint = () => {
+    options.log?.('SIGINT: ending the faults early');
+    torture.stopEarly();
+  };
+  process.on('SIGINT', onSigint);
+  let result: TortureResult;
+  try {
+    result = await torture.run();
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
   const ops = readHistory(result.historyPath);
   const verdict = check(ops, checkOptions);
   const info: RunInfo = {
