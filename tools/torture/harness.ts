@@ -158,6 +158,24 @@ class Node {
   }
 }
 
+/**
+ * What survives a power loss of each segment file: its length at the broker's start (`baseline`),
+ * raised by every completed fsync and cut by every truncation the fsync journal recorded since
+ * (fsync-journal.ts). A file in neither (created since, never fsynced) keeps nothing.
+ */
+export function durableLengths(baseline: ReadonlyMap<string, number>, journal: string): Map<string, number> {
+  const durable = new Map(baseline);
+  for (const line of journal.split('\n')) {
+    const [what, path, n] = line.split('\t');
+    if (path === undefined || n === undefined) continue;
+    const len = Number(n);
+    // Completed fsyncs add up (one that began earlier may end later: max); a truncation cuts.
+    if (what === 'sync') durable.set(path, Math.max(len, durable.get(path) ?? 0));
+    else if (what === 'truncate') durable.set(path, Math.min(len, durable.get(path) ?? len));
+  }
+  return durable;
+}
+
 /** Every .log file under a data dir (one level of partition directories). */
 function segmentFiles(dataDir: string): string[] {
   const out: string[] = [];
@@ -366,16 +384,10 @@ export class Torture {
 
   /** After a SIGKILL: cut every segment file back to what an fsync made durable (fsync-journal.ts). */
   private loseUnsyncedWrites(node: Node): string {
-    const durable = new Map(node.baseline);
-    const journal = readFileSync(node.journal, 'utf8').slice(node.journalOffset);
-    for (const line of journal.split('\n')) {
-      const [what, path, n] = line.split('\t');
-      if (path === undefined || n === undefined) continue;
-      const len = Number(n);
-      // Completed fsyncs add up (one that began earlier may end later: max); a truncation cuts.
-      if (what === 'sync') durable.set(path, Math.max(len, durable.get(path) ?? 0));
-      else if (what === 'truncate') durable.set(path, Math.min(len, durable.get(path) ?? len));
-    }
+    const durable = durableLengths(
+      node.baseline,
+      readFileSync(node.journal, 'utf8').slice(node.journalOffset),
+    );
     let files = 0;
     let bytes = 0;
     for (const f of segmentFiles(node.dataDir)) {
