@@ -176,11 +176,15 @@ export function durableLengths(baseline: ReadonlyMap<string, number>, journal: s
   return durable;
 }
 
-/** Every .log file under a data dir (one level of partition directories). */
+/**
+ * Every .log file under a data dir: the partitions' segments (one level of directories) and the
+ * metadata log (samsa-metadata.log, at the top), which the fsync journal follows as well.
+ */
 function segmentFiles(dataDir: string): string[] {
   const out: string[] = [];
   if (!existsSync(dataDir)) return out;
   for (const d of readdirSync(dataDir, { withFileTypes: true })) {
+    if (d.isFile() && d.name.endsWith('.log')) out.push(join(dataDir, d.name));
     if (!d.isDirectory()) continue;
     for (const f of readdirSync(join(dataDir, d.name))) {
       if (f.endsWith('.log')) out.push(join(dataDir, d.name, f));
