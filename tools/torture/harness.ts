@@ -296,7 +296,7 @@ export class Torture {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
-        SAMSA_LOG_LEVEL: 'warn',
+        SAMSA_LOG_LEVEL: 'info',
         SAMSA_TORTURE_FSYNC_JOURNAL: node.journal,
         ...(this.opts.ackBeforeFsyncMs
           ? { SAMSA_TORTURE_ACK_BEFORE_FSYNC_MS: String(this.opts.ackBeforeFsyncMs) }
@@ -313,7 +313,11 @@ export class Torture {
     });
     // The broker's log (JSON lines, warn and above): logs it took offline after an I/O failure.
     let partial = '';
+    const brokerLog = openSync(join(node.root, 'broker.log'), 'a');
+    child.on('exit', () => closeSync(brokerLog));
     child.stdout!.on('data', (d: Buffer) => {
+      // Kept beside the history for a post-mortem.
+      writeSync(brokerLog, d);
       partial += d.toString('utf8');
       const lines = partial.split('\n');
       partial = lines.pop()!;
@@ -344,11 +348,35 @@ export class Torture {
         resolve(how);
       });
     });
-    await this.waitReady(node);
+    try {
+      await this.waitReady(node);
+    } catch (e) {
+      if (!node.alive) throw e;
+      // Running but not answering: a finding. Its data dir is kept as it is now for a post-mortem,
+      // then it is killed and started again so that the run goes on.
+      const copy = join(node.root, `hung-${Date.now()}`);
+      spawnSync('cp', ['-a', node.dataDir, copy]);
+      this.brokerCrashes.push({
+        node: node.id,
+        time: Date.now(),
+        exit: `hung (data dir copied to ${copy})`,
+        stderr: node.stderr,
+      });
+      this.history.add({
+        time: Date.now(),
+        process: `node-${node.id}`,
+        type: 'info',
+        f: 'crash',
+        detail: `did not answer: ${String(e)}`,
+      });
+      this.log(`node ${node.id} started but did not answer; data dir copied to ${copy}; restarting it`);
+      await this.killNode(node);
+      await this.startNode(node);
+    }
   }
 
   /** Until the node answers a metadata request through its own port (not the proxy). */
-  private async waitReady(node: Node, timeoutMs = 120_000): Promise<void> {
+  private async waitReady(node: Node, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (!node.alive) throw new Error(`node ${node.id} exited while starting: ${node.stderr}`);
