@@ -386,7 +386,8 @@ export class Torture {
         clientId: 'torture-ready',
       });
       try {
-        await admin.listTopics();
+        // Bounded, so that the deadline below is kept even if a request never completes.
+        await admin.listTopics({ signal: AbortSignal.timeout(5000) });
         return;
       } catch {
         await sleep(100);
