@@ -36,6 +36,8 @@ import { ApiRegistry } from './api-handler.js';
 import { BrokerConfig, loggableConfigs, parseListener } from './config.js';
 import { FetchSessionCache } from './fetch-session.js';
 import { registerHandlers } from './handlers/index.js';
+import { type BrokerHttp, httpListenerConfigured, startBrokerHttp } from './http-listener.js';
+import { BrokerMetrics } from './metrics.js';
 import { SocketServer } from './network/socket-server.js';
 import { loadOffsetsTopic, OffsetsTopicStore } from './offsets-topic.js';
 import { ReplicaManager } from './replica-manager.js';
@@ -124,6 +126,8 @@ function loadMetaProperties(dir: string, nodeId: number): { clusterId: string; d
 export class Broker {
   private readonly topicConfigs = new Map<string, TopicLogConfig>();
   private reconciling: Promise<void> = Promise.resolve();
+  /** The HTTP listener (/metrics, /health), when http.listeners names one and it could bind. */
+  http: BrokerHttp | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -176,18 +180,17 @@ export class Broker {
     }
 
     const registry = new ApiRegistry<BrokerServices>(config.bool('unstable.api.versions.enable'));
-    const services = { config, registry, nodeId, clusterId, quorum } as BrokerServices &
+    // Counters only while an HTTP listener can expose them (broker/metrics.ts).
+    const metrics = httpListenerConfigured(config) ? new BrokerMetrics(listener.name) : null;
+    const services = { config, registry, nodeId, clusterId, quorum, metrics } as BrokerServices &
       Record<string, unknown>;
-    const server = new SocketServer(
-      registry,
-      services as BrokerServices,
-      {
-        maxRequestBytes: config.int('socket.request.max.bytes'),
-        maxInFlight: Math.min(config.int('queued.max.requests'), MAX_IN_FLIGHT_PER_CONNECTION),
-        idleTimeoutMs: config.int('connections.max.idle.ms'),
-      },
-      log,
-    );
+    const serverOptions = {
+      maxRequestBytes: config.int('socket.request.max.bytes'),
+      maxInFlight: Math.min(config.int('queued.max.requests'), MAX_IN_FLIGHT_PER_CONNECTION),
+      idleTimeoutMs: config.int('connections.max.idle.ms'),
+      metrics,
+    };
+    const server = new SocketServer(registry, services as BrokerServices, serverOptions, log);
     const bindHost = listener.host === '' ? '0.0.0.0' : listener.host;
     const port = await server.listen(bindHost, listener.port).catch((err: unknown) => {
       locks.release();
@@ -219,7 +222,15 @@ export class Broker {
       staticConfigs: staticBrokerConfigsFrom(config, raw),
       onChange: (change) => broker?.onMetadataChange(change),
     });
+    let http: BrokerHttp | null = null;
     try {
+      // Before the replay and the log recovery, so that /health/ready answers 503 meanwhile.
+      if (metrics) http = await startBrokerHttp({ config, log, metrics, services });
+      if (metrics && !http) {
+        // The default port was taken: no listener, so no counters either.
+        serverOptions.metrics = null;
+        Object.assign(services, { metrics: null });
+      }
       await metadata.start({ endpoints });
       const logManager = await LogManager.open({
         logDirs: logDirs.length > 0 ? logDirs : [dataDir],
@@ -240,7 +251,7 @@ export class Broker {
       Object.assign(services, {
         metadata,
         logManager,
-        replicaManager: new ReplicaManager(),
+        replicaManager: Object.assign(new ReplicaManager(), { topicStats: services.metrics?.topics ?? null }),
         fetchSessions: new FetchSessionCache(1000, Date.now),
         advertisedEndpoints: endpoints,
       });
@@ -288,6 +299,7 @@ export class Broker {
       }
       registerHandlers(registry);
     } catch (err) {
+      await http?.close();
       await server.close();
       await metadata.close().catch(() => {});
       locks.release();
@@ -295,6 +307,8 @@ export class Broker {
     }
     broker.onStop(() => locks.release());
     server.open();
+    broker.http = http;
+    if (http) http.phase = 'serving';
     log.info(
       {
         listener: `${listener.name}://${bindHost}:${port}`,
@@ -302,6 +316,7 @@ export class Broker {
         nodeId,
         dataDir,
         partitions: [...broker.services.replicaManager.all()].length,
+        httpListener: http?.address,
         startMs: Math.round(Number(process.hrtime.bigint() - startedAt) / 1e6),
       },
       `Samsa broker listening on ${bindHost}:${port}`,
@@ -322,6 +337,7 @@ export class Broker {
       else this.topicConfigs.clear();
     } else if (change.kind === 'topic-removed') {
       this.topicConfigs.delete(change.topic.name);
+      this.services.metrics?.topics.remove(change.topic.name);
       // Committed offsets of a deleted topic go with it (Kafka's onPartitionsDeleted).
       const { groupCoordinator } = this.services;
       if (groupCoordinator && change.topic.name !== GROUP_METADATA_TOPIC_NAME) {
@@ -426,11 +442,13 @@ export class Broker {
   }
 
   async stop(): Promise<void> {
+    if (this.http) this.http.phase = 'stopping';
     await this.server.close();
     this.services.transactionCoordinator.shutdown();
     this.services.groupCoordinator.shutdown();
     await this.services.logManager.close();
     await this.services.metadata.close();
+    await this.http?.close();
     for (const hook of this.stopHooks) hook();
     this.log.info('Samsa broker stopped');
   }
@@ -510,12 +528,16 @@ function newTransactionCoordinator(
 
 /**
  * Starts a broker in this process, for tests and embedding. Unlike `samsa start`, it listens on a
- * free port (127.0.0.1:0) and, unless log.dirs is given, keeps its data in a fresh temporary
+ * free port (127.0.0.1:0), has no HTTP listener unless http.listeners is given, and, unless log.dirs is given, keeps its data in a fresh temporary
  * directory that stop() removes.
  */
 export async function startBroker(options: StartBrokerOptions = {}): Promise<Broker> {
   if (options.config instanceof BrokerConfig) return Broker.start(options);
-  const config: Record<string, string> = { listeners: 'PLAINTEXT://127.0.0.1:0', ...options.config };
+  const config: Record<string, string> = {
+    listeners: 'PLAINTEXT://127.0.0.1:0',
+    'http.listeners': '',
+    ...options.config,
+  };
   let temp: string | undefined;
   if (config['log.dirs'] === undefined) {
     temp = mkdtempSync(join(tmpdir(), 'samsa-'));

@@ -12,6 +12,7 @@ import { StorageError } from '../storage/errors.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { PartitionWatchers } from './delayed-fetch.js';
 import { type RecordError, validateRecords } from './log-validator.js';
+import type { BrokerTopicStats } from './metrics.js';
 import { recompress, targetCompression } from './recompress.js';
 
 /** Batches larger than this once decompressed are refused (far above any max.message.bytes). */
@@ -71,6 +72,8 @@ export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>();
   private readonly topicNames = new Map<string, string>(); // topic id -> name
   readonly watchers = new PartitionWatchers();
+  /** BrokerTopicMetrics of appends, set by the broker when it keeps metrics (broker/metrics.ts). */
+  topicStats: BrokerTopicStats | null = null;
   /** Set by the broker once the transaction coordinator exists (transaction.partition.verification.enable). */
   transactionVerifier: TransactionVerifier | null = null;
 
@@ -163,6 +166,12 @@ export class ReplicaManager {
     } catch (err) {
       return this.refused(p, storageErrorCode(err), (err as Error).message, []);
     }
+    this.topicStats?.produced(
+      p.topic,
+      info.duplicate ? 0 : Number(info.lastOffset - info.baseOffset) + 1,
+      batch.length,
+      false,
+    );
     const key = partitionKey(p.topic, p.index);
     const durable = p.log.waitDurable(info.lastOffset).then(() => this.watchers.notify(key));
     return {
@@ -182,6 +191,7 @@ export class ReplicaManager {
     errorMessage: string,
     recordErrors: RecordError[],
   ): AppendResult {
+    this.topicStats?.produced(p.topic, 0, 0, true);
     return {
       errorCode,
       errorMessage,

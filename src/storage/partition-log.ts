@@ -79,6 +79,7 @@ import {
   SWAP_FILE_SUFFIX,
   type TopicPartition,
 } from './files.js';
+import { LOG_FLUSH_STATS } from './log-flush-stats.js';
 import { loadLog } from './log-loader.js';
 import { LogSegment, type SegmentSettings } from './log-segment.js';
 import {
@@ -808,7 +809,9 @@ export class PartitionLog {
     const segs = [...this.dirty];
     this.dirty.clear();
     this.syncRequested = false;
+    const startedAt = process.hrtime.bigint();
     for (const s of segs) if (!s.deleted) await s.sync();
+    LOG_FLUSH_STATS.observe(Number(process.hrtime.bigint() - startedAt) / 1e6);
     this.lastFlushMs = this.time.now();
     if (target > this.flushedEnd) this.flushedEnd = target;
     while (this.flushWaiters.length > 0 && this.flushWaiters[0].offset < this.flushedEnd) {

@@ -22,10 +22,12 @@ import { fitToVersion, type MessageCodec } from '../../protocol/message.js';
 import { Reader } from '../../protocol/primitives/reader.js';
 import { EncodeError } from '../../protocol/primitives/writer.js';
 import { type ApiRegistry, CloseConnection, NO_RESPONSE, type RequestContext } from '../api-handler.js';
+import type { ConnectionMetrics, RequestTiming } from '../metrics.js';
 import type { ClosedConnection, ClosedConnectionLog } from './closed-connection-log.js';
 import { FrameSplitter } from './frame-splitter.js';
 
 const UNSUPPORTED_VERSION = 35;
+const EMPTY = Buffer.alloc(0);
 
 export interface ConnectionOptions {
   maxRequestBytes: number;
@@ -33,11 +35,15 @@ export interface ConnectionOptions {
   idleTimeoutMs: number;
   /** The closed-connection log's rate limit: one line per client host per this many ms. */
   closedConnectionLogIntervalMs?: number;
+  /** Request and byte counters (broker/metrics.ts); absent when the broker keeps no metrics. */
+  metrics?: ConnectionMetrics | null;
 }
 
 interface Slot {
   chunks: Buffer[] | null; // null until the handler answered
   noResponse: boolean;
+  /** Set while the broker keeps metrics: the request's timings (broker/metrics.ts). */
+  timing: RequestTiming | null;
 }
 
 export class Connection<Services> {
@@ -45,6 +51,9 @@ export class Connection<Services> {
   private readonly pending: Slot[] = [];
   /** Frames received but not yet dispatched: held while the connection is at its limits. */
   private readonly backlog: Buffer[] = [];
+  /** When each backlog frame was complete (performance.now()), kept only with metrics. */
+  private readonly backlogAt: number[] = [];
+  private readonly metrics: ConnectionMetrics | null;
   private dispatching = false;
   /** A handler file is loading (first use of its API): frames wait in the backlog meanwhile. */
   private loadingHandler = false;
@@ -64,6 +73,7 @@ export class Connection<Services> {
   ) {
     this.splitter = new FrameSplitter(options.maxRequestBytes);
     this.address = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.metrics = options.metrics ?? null;
     socket.setNoDelay(true);
     socket.setTimeout(options.idleTimeoutMs);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -100,8 +110,13 @@ export class Connection<Services> {
   }
 
   private onData(chunk: Buffer): void {
+    const metrics = this.metrics;
+    if (metrics) metrics.network.bytesIn += chunk.length;
     try {
-      for (const frame of this.splitter.push(chunk)) this.backlog.push(frame);
+      for (const frame of this.splitter.push(chunk)) {
+        this.backlog.push(frame);
+        if (metrics) this.backlogAt.push(performance.now());
+      }
     } catch (err) {
       this.closeForClient((err as Error).message);
       return;
@@ -121,7 +136,7 @@ export class Connection<Services> {
     this.dispatching = true;
     try {
       while (this.backlog.length > 0 && !this.closed && !this.loadingHandler && !this.full()) {
-        this.dispatch(this.backlog.shift()!);
+        this.dispatch(this.backlog.shift()!, this.metrics ? this.backlogAt.shift()! : 0);
       }
     } finally {
       this.dispatching = false;
@@ -133,7 +148,7 @@ export class Connection<Services> {
     return this.pending.length >= this.options.maxInFlight || this.socket.writableNeedDrain;
   }
 
-  private dispatch(frame: Buffer): void {
+  private dispatch(frame: Buffer, receivedMs: number): void {
     let parsed: ReturnType<typeof decodeRequestHeader>;
     try {
       parsed = decodeRequestHeader(frame);
@@ -165,7 +180,7 @@ export class Connection<Services> {
     }
     const handler = this.registry.get(apiKey);
     if (!handler) {
-      this.loadHandlerThenDispatch(apiKey, frame);
+      this.loadHandlerThenDispatch(apiKey, frame, receivedMs);
       return;
     }
     let request: unknown;
@@ -184,8 +199,12 @@ export class Connection<Services> {
       clientAddress: this.address,
       connectionId: this.id,
     };
-    const slot: Slot = { chunks: null, noResponse: false };
+    const timing: RequestTiming | null = this.metrics
+      ? { apiKey, apiVersion: version, receivedMs, startMs: 0, localDoneMs: 0, readyMs: 0, writtenMs: 0 }
+      : null;
+    const slot: Slot = { chunks: null, noResponse: false, timing };
     this.pending.push(slot);
+    this.metrics?.requests.received(apiKey, version);
     const fail = (err: unknown) => {
       if (err instanceof CloseConnection) {
         this.closeForClient(err.message, about);
@@ -197,6 +216,11 @@ export class Connection<Services> {
     // Encoding can fail too (a response field this version cannot carry): that closes this
     // connection like a handler error, and never escapes as an unhandled rejection.
     const answer = (response: unknown) => {
+      if (timing) {
+        timing.readyMs = performance.now();
+        if (timing.localDoneMs === 0) timing.localDoneMs = timing.readyMs;
+        this.metrics?.requests.answered(apiKey, response);
+      }
       try {
         if (response === NO_RESPONSE) slot.noResponse = true;
         else slot.chunks = this.encode(apiKey, version, header.correlationId, handler.response, response);
@@ -207,7 +231,9 @@ export class Connection<Services> {
       this.scheduleFlush();
     };
     try {
+      if (timing) timing.startMs = performance.now();
       const result = handler.handle(request, ctx, this.services);
+      if (timing) timing.localDoneMs = performance.now();
       if (result instanceof Promise) result.then(answer, fail);
       else answer(result);
     } catch (err) {
@@ -219,9 +245,10 @@ export class Connection<Services> {
    * First request for an API: its handler file loads, and this frame and every later one wait in
    * the backlog until it has, so that requests still start in arrival order.
    */
-  private loadHandlerThenDispatch(apiKey: number, frame: Buffer): void {
+  private loadHandlerThenDispatch(apiKey: number, frame: Buffer, receivedMs: number): void {
     this.loadingHandler = true;
     this.backlog.unshift(frame);
+    if (this.metrics) this.backlogAt.unshift(receivedMs);
     this.maybePause();
     this.registry.load(apiKey).then(
       () => {
@@ -264,6 +291,7 @@ export class Connection<Services> {
     this.pending.push({
       chunks: encodeResponse(ApiKey.ApiVersions, 0, correlationId, ApiVersionsResponse, body),
       noResponse: false,
+      timing: null,
     });
     this.flush();
   }
@@ -298,10 +326,27 @@ export class Connection<Services> {
         }
         for (const c of head.chunks) this.socket.write(c);
       }
+      if (head.timing) this.written(head.timing, head.chunks);
     }
     if (corked) this.socket.uncork();
     this.maybePause();
     this.maybeResume();
+  }
+
+  /**
+   * Metrics of a response being written: its bytes, and its timings once the socket took them (a
+   * request without a response is complete at its turn).
+   */
+  private written(timing: RequestTiming, chunks: Buffer[] | null): void {
+    const metrics = this.metrics!;
+    timing.writtenMs = performance.now();
+    if (!chunks) {
+      metrics.requests.completed(timing, timing.writtenMs);
+      return;
+    }
+    for (const c of chunks) metrics.network.bytesOut += c.length;
+    // The write callback runs once this response's last bytes are handed to the kernel.
+    this.socket.write(EMPTY, () => metrics.requests.completed(timing, performance.now()));
   }
 
   /** Reading pauses while frames wait in the backlog or the connection is full. */

@@ -23,6 +23,7 @@ export class SocketServer<Services> {
     private readonly log: Logger,
   ) {
     this.closedLog = new ClosedConnectionLog(log, options.closedConnectionLogIntervalMs);
+    if (options.metrics) options.metrics.network.connectionCount = () => this.connections.size;
   }
 
   /** Listens on host:port (port 0 picks a free one); resolves to the bound port. */
@@ -59,10 +60,14 @@ export class SocketServer<Services> {
       this.services,
       this.options,
       this.log,
-      (closed) => this.connections.delete(closed),
+      (closed) => {
+        if (this.connections.delete(closed) && this.options.metrics)
+          this.options.metrics.network.connectionsClosed++;
+      },
       this.closedLog,
     );
     this.connections.add(c);
+    if (this.options.metrics) this.options.metrics.network.connectionsAccepted++;
     socket.resume();
   }
 
