@@ -36,7 +36,7 @@ import { ApiRegistry } from './api-handler.js';
 import { BrokerConfig, loggableConfigs, parseListener } from './config.js';
 import { FetchSessionCache } from './fetch-session.js';
 import { registerHandlers } from './handlers/index.js';
-import { type BrokerHttp, httpListenerConfigured, startBrokerHttp } from './http-listener.js';
+import type { BrokerHttp } from './http-listener.js';
 import { BrokerMetrics } from './metrics.js';
 import { SocketServer } from './network/socket-server.js';
 import { loadOffsetsTopic, OffsetsTopicStore } from './offsets-topic.js';
@@ -181,7 +181,8 @@ export class Broker {
 
     const registry = new ApiRegistry<BrokerServices>(config.bool('unstable.api.versions.enable'));
     // Counters only while an HTTP listener can expose them (broker/metrics.ts).
-    const metrics = httpListenerConfigured(config) ? new BrokerMetrics(listener.name) : null;
+    const withHttp = config.list('http.listeners').some((s) => s.trim() !== '');
+    const metrics = withHttp ? new BrokerMetrics(listener.name) : null;
     const services = { config, registry, nodeId, clusterId, quorum, metrics } as BrokerServices &
       Record<string, unknown>;
     const serverOptions = {
@@ -225,7 +226,9 @@ export class Broker {
     let http: BrokerHttp | null = null;
     try {
       // Before the replay and the log recovery, so that /health/ready answers 503 meanwhile.
-      if (metrics) http = await startBrokerHttp({ config, log, metrics, services });
+      // Loaded only then: a broker without the listener never loads node's HTTP stack.
+      if (metrics)
+        http = await (await import('./http-listener.js')).startBrokerHttp({ config, log, metrics, services });
       if (metrics && !http) {
         // The default port was taken: no listener, so no counters either.
         serverOptions.metrics = null;

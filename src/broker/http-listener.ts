@@ -29,11 +29,6 @@ export interface BrokerHttp {
   close(): Promise<void>;
 }
 
-/** Whether http.listeners names a listener (the broker then keeps metrics). */
-export function httpListenerConfigured(config: BrokerConfig): boolean {
-  return config.list('http.listeners').some((s) => s.trim() !== '');
-}
-
 export interface StartHttpOptions {
   config: BrokerConfig;
   log: Logger;

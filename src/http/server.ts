@@ -8,7 +8,7 @@
 // and never reaches the process, and slow clients are cut off (headers within 10 s, the whole
 // request within 30 s).
 
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 
@@ -75,8 +75,6 @@ export class HttpServer {
 
   /** Listens on host:port (port 0 picks one); resolves to the bound port, rejects on EADDRINUSE. */
   async listen(host: string, port: number): Promise<number> {
-    // Loaded with the listener only: a broker without one never loads node's HTTP stack.
-    const { createServer } = await import('node:http');
     const server = createServer({ maxHeaderSize: 16384 }, (req, res) => this.route(req, res));
     server.headersTimeout = 10_000;
     server.requestTimeout = 30_000;
