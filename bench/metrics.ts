@@ -17,7 +17,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { encodeRequest } from '../src/protocol/frame.js';
-import { CreateTopicsRequest } from '../src/protocol/generated/index.js';
+import { CreateTopicsRequest, ProduceRequest } from '../src/protocol/generated/index.js';
+import { encodeRecordBatch } from '../src/protocol/records/encode.js';
 import { root, roundTrip, rssMb, startBroker } from './samsa-process.js';
 
 const work = mkdtempSync(join(process.env.BENCH_DIR ?? root, '.bench-'));
@@ -54,7 +55,7 @@ function perfProduce(port: number, topic: string, records: number, size: number)
       '--reporting-interval',
       '60000',
     ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return JSON.parse(out.trim().split('\n').pop()!) as PerfResult;
 }
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
   // ---- produce throughput, metrics on and off ----
   const on = await startBroker(join(work, 'produce-on'));
   const off = await startBroker(join(work, 'produce-off'), [OFF]);
-  const records = 500_000;
+  const records = 300_000;
   const size = 100;
   // Warm both up (JIT, heap growth) before anything is measured.
   perfProduce(on.port, 'warm-up', records, size);
@@ -164,8 +165,21 @@ async function main(): Promise<void> {
     }),
   );
   await roundTrip(on.port, create);
-  // Records in every one of the 10,000 partitions, so that every topic has its BrokerTopicMetrics.
-  for (let i = 0; i < 100; i++) perfProduce(on.port, `many-${i}`, 2000, 100);
+  // Ten records in every one of the 10,000 partitions (one Produce request), so that every topic
+  // has its BrokerTopicMetrics and every log a size.
+  const batch = encodeRecordBatch(Array.from({ length: 10 }, () => ({ value: Buffer.alloc(100, 1) })));
+  const produce = Buffer.concat(
+    encodeRequest({ apiKey: 0, apiVersion: 9, correlationId: 2, clientId: 'bench' }, ProduceRequest, {
+      ...ProduceRequest.default(),
+      acks: -1,
+      timeoutMs: 60_000,
+      topicData: Array.from({ length: 100 }, (_, i) => ({
+        name: `many-${i}`,
+        partitionData: Array.from({ length: 100 }, (_, index) => ({ index, records: batch })),
+      })),
+    }),
+  );
+  await roundTrip(on.port, produce);
   const first = await scrape(on.httpPort!);
   const times: number[] = [];
   let last = first;
@@ -194,6 +208,13 @@ async function main(): Promise<void> {
 
 try {
   await main();
+} catch (err) {
+  console.error(err);
+  process.exitCode = 1;
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  // A broker a failure left running may still write there: give it a moment, and never mask the error.
+  await new Promise((r) => setTimeout(r, 500));
+  try {
+    rmSync(work, { recursive: true, force: true });
+  } catch {}
 }

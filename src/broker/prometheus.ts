@@ -17,6 +17,7 @@ import type { LatencyHistogram } from '../metrics/histogram.js';
 import { errorByCode } from '../protocol/errors.js';
 import { ApiKey } from '../protocol/generated/api-keys.js';
 import { LOG_FLUSH_STATS } from '../storage/log-flush-stats.js';
+import type { PartitionLog } from '../storage/partition-log.js';
 import type { BrokerMetrics } from './metrics.js';
 import type { BrokerServices } from './services.js';
 
@@ -83,6 +84,50 @@ class CountedHistogram extends Histogram<string> {
   /** What prom-client's registry calls for the text format (labels already merged here). */
   async getForPromString(): Promise<Awaited<ReturnType<Histogram<string>['get']>>> {
     return this.get();
+  }
+}
+
+/** The labels of each hosted partition, one object kept per partition (see PartitionGauge). */
+const partitionLabels = new WeakMap<object, Labels>();
+
+function labelsOf(p: { topic: string; index: number }): Labels {
+  let l = partitionLabels.get(p);
+  if (!l) {
+    l = { topic: p.topic, partition: String(p.index) };
+    partitionLabels.set(p, l);
+  }
+  return l;
+}
+
+/**
+ * A gauge per partition, read at scrape time. With 10,000 partitions it is 10,000 series per
+ * family, so it skips prom-client's per-set label hashing and hands the registry each partition's
+ * labels as the same object every scrape (prom-client's sharedLabels, whose formatted text the
+ * registry caches per object): a scrape then formats only the values.
+ */
+class PartitionGauge extends Gauge<string> {
+  constructor(
+    private readonly metricName: string,
+    private readonly metricHelp: string,
+    private readonly partitions: () => Iterable<{ topic: string; index: number; log: PartitionLog }>,
+    private readonly read: (log: PartitionLog) => number,
+  ) {
+    super({ name: metricName, help: metricHelp, labelNames: ['topic', 'partition'], registers: [] });
+  }
+
+  override async get(): Promise<Awaited<ReturnType<Gauge<string>['get']>>> {
+    const values: { value: number; labels: Labels; sharedLabels: Labels }[] = [];
+    const none: Labels = {};
+    for (const p of this.partitions()) {
+      values.push({ value: this.read(p.log), labels: none, sharedLabels: labelsOf(p) });
+    }
+    return {
+      name: this.metricName,
+      help: this.metricHelp,
+      type: 'gauge' as never,
+      aggregator: 'sum',
+      values,
+    } as unknown as Awaited<ReturnType<Gauge<string>['get']>>;
   }
 }
 
@@ -250,21 +295,10 @@ export function createBrokerRegistry(source: MetricsSource): Registry {
   );
 
   // ---- logs, per partition ----
-  const perPartition = (
-    name: string,
-    help: string,
-    read: (log: import('../storage/partition-log.js').PartitionLog) => number,
-  ) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['topic', 'partition'],
-      registers,
-      collect() {
-        this.reset();
-        for (const p of hosted()) this.set({ topic: p.topic, partition: String(p.index) }, read(p.log));
-      },
-    });
+  const perPartition = (name: string, help: string, read: (log: PartitionLog) => number) =>
+    registry.registerMetric(
+      new PartitionGauge(name, help, () => source.services.replicaManager?.all() ?? [], read),
+    );
   perPartition('kafka_log_log_size', "Bytes of the partition's log segments (Size).", (log) => log.size);
   perPartition(
     'kafka_log_log_numlogsegments',

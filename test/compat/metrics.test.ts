@@ -185,12 +185,19 @@ describe.skipIf(!requireClient('kcat', hasKcat))('/metrics after kcat and a tran
     } finally {
       await producer.close();
     }
-    const { samples } = await scrape();
-    expect(
-      sum(samples, 'kafka_server_transaction_coordinator_metrics_transaction_count', {
-        state: 'CompleteCommit',
-      }),
-    ).toBe(1);
+    // EndTxn is answered once PrepareCommit is durable; the markers and CompleteCommit follow.
+    const txnCount = (samples: Map<string, number>, state: string) =>
+      samples.has(`kafka_server_transaction_coordinator_metrics_transaction_count{state="${state}"}`)
+        ? sum(samples, 'kafka_server_transaction_coordinator_metrics_transaction_count', { state })
+        : 0;
+    let samples = (await scrape()).samples;
+    expect(txnCount(samples, 'PrepareCommit') + txnCount(samples, 'CompleteCommit')).toBe(1);
+    const deadline = Date.now() + 30_000;
+    while (txnCount(samples, 'CompleteCommit') !== 1 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      samples = (await scrape()).samples;
+    }
+    expect(txnCount(samples, 'CompleteCommit')).toBe(1);
     expect(sum(samples, 'kafka_network_requestmetrics_requests_total', { request: 'EndTxn' })).toBe(1);
     // One record plus the COMMIT marker went to partition 0 of the topic.
     expect(sum(samples, 'kafka_server_brokertopicmetrics_messagesin_total', { topic: 'metered' })).toBe(501);
