@@ -13,6 +13,8 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
 export interface Running {
   port: number;
+  /** The HTTP listener's port (/metrics, /health), or null when the overrides turned it off. */
+  httpPort: number | null;
   pid: number;
   stop(): Promise<void>;
   startMs: number;
@@ -28,13 +30,26 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts `samsa start` and resolves once it answers requests; startMs is spawn → first answer. */
+/**
+ * Starts `samsa start` and resolves once it answers requests; startMs is spawn → first answer.
+ * The HTTP listener is on, as `samsa start`'s default, but on a free port (9644 may be taken)
+ * unless the overrides set http.listeners.
+ */
 export async function startBroker(
   dataDir: string,
   overrides: string[] = [],
   nodeArgs: string[] = [],
 ): Promise<Running> {
   const port = await freePort();
+  let httpPort: number | null = null;
+  const httpSetting = overrides.find((o) => o.startsWith('http.listeners='));
+  if (httpSetting === undefined) {
+    httpPort = await freePort();
+    overrides = [...overrides, `http.listeners=http://127.0.0.1:${httpPort}`];
+  } else {
+    const m = /:(\d+)\/?$/.exec(httpSetting);
+    httpPort = m ? Number(m[1]) : null;
+  }
   const t0 = performance.now();
   const child = spawn(
     process.execPath,
@@ -73,6 +88,7 @@ export async function startBroker(
   const startMs = performance.now() - t0;
   return {
     port,
+    httpPort,
     pid: child.pid!,
     startMs,
     stop: () =>

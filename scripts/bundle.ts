@@ -124,7 +124,17 @@ export async function warmCodeCache(entry: string): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       const child = spawn(
         process.execPath,
-        [entry, 'start', '--listeners', 'PLAINTEXT://127.0.0.1:0', '--log-dirs', dir],
+        // The HTTP listener on a free port: its code is cached too, and 9644 may be taken.
+        [
+          entry,
+          'start',
+          '--listeners',
+          'PLAINTEXT://127.0.0.1:0',
+          '--log-dirs',
+          dir,
+          '-o',
+          'http.listeners=http://127.0.0.1:0',
+        ],
         { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SAMSA_LOG_LEVEL: 'info' } },
       );
       // A broker that never says it listens must not hang `npm ci`.

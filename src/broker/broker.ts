@@ -36,6 +36,8 @@ import { ApiRegistry } from './api-handler.js';
 import { BrokerConfig, loggableConfigs, parseListener } from './config.js';
 import { FetchSessionCache } from './fetch-session.js';
 import { registerHandlers } from './handlers/index.js';
+import type { BrokerHttp } from './http-listener.js';
+import { BrokerMetrics } from './metrics.js';
 import { SocketServer } from './network/socket-server.js';
 import { loadOffsetsTopic, OffsetsTopicStore } from './offsets-topic.js';
 import { ReplicaManager } from './replica-manager.js';
@@ -140,6 +142,8 @@ function loadMetaProperties(
 export class Broker {
   private readonly topicConfigs = new Map<string, TopicLogConfig>();
   private reconciling: Promise<void> = Promise.resolve();
+  /** The HTTP listener (/metrics, /health), when http.listeners names one and it could bind. */
+  http: BrokerHttp | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -195,19 +199,19 @@ export class Broker {
       config.bool('unstable.api.versions.enable'),
       config.bool('samsa.legacy.protocol.enable'),
     );
-    const services = { config, registry, nodeId, clusterId, quorum, time } as BrokerServices &
+    // Counters only while an HTTP listener can expose them (broker/metrics.ts).
+    const withHttp = config.list('http.listeners').some((s) => s.trim() !== '');
+    const metrics = withHttp ? new BrokerMetrics(listener.name) : null;
+    const services = { config, registry, nodeId, clusterId, quorum, time, metrics } as BrokerServices &
       Record<string, unknown>;
-    const server = new SocketServer(
-      registry,
-      services as BrokerServices,
-      {
-        maxRequestBytes: config.int('socket.request.max.bytes'),
-        maxInFlight: Math.min(config.int('queued.max.requests'), MAX_IN_FLIGHT_PER_CONNECTION),
-        idleTimeoutMs: config.int('connections.max.idle.ms'),
-        time,
-      },
-      log,
-    );
+    const serverOptions = {
+      maxRequestBytes: config.int('socket.request.max.bytes'),
+      maxInFlight: Math.min(config.int('queued.max.requests'), MAX_IN_FLIGHT_PER_CONNECTION),
+      idleTimeoutMs: config.int('connections.max.idle.ms'),
+      time,
+      metrics,
+    };
+    const server = new SocketServer(registry, services as BrokerServices, serverOptions, log);
     const bindHost = listener.host === '' ? '0.0.0.0' : listener.host;
     const port = await server.listen(bindHost, listener.port).catch((err: unknown) => {
       locks.release();
@@ -240,7 +244,17 @@ export class Broker {
       time,
       onChange: (change) => broker?.onMetadataChange(change),
     });
+    let http: BrokerHttp | null = null;
     try {
+      // Before the replay and the log recovery, so that /health/ready answers 503 meanwhile.
+      // Loaded only then: a broker without the listener never loads node's HTTP stack.
+      if (metrics)
+        http = await (await import('./http-listener.js')).startBrokerHttp({ config, log, metrics, services });
+      if (metrics && !http) {
+        // The default port was taken: no listener, so no counters either.
+        serverOptions.metrics = null;
+        Object.assign(services, { metrics: null });
+      }
       await metadata.start({ endpoints });
       const logManager = await LogManager.open({
         logDirs: logDirs.length > 0 ? logDirs : [dataDir],
@@ -262,7 +276,9 @@ export class Broker {
       Object.assign(services, {
         metadata,
         logManager,
-        replicaManager: new ReplicaManager(time),
+        replicaManager: Object.assign(new ReplicaManager(time), {
+          topicStats: services.metrics?.topics ?? null,
+        }),
         fetchSessions: new FetchSessionCache(1000, time),
         advertisedEndpoints: endpoints,
       });
@@ -310,6 +326,7 @@ export class Broker {
       }
       registerHandlers(registry);
     } catch (err) {
+      await http?.close();
       await server.close();
       await metadata.close().catch(() => {});
       locks.release();
@@ -317,6 +334,8 @@ export class Broker {
     }
     broker.onStop(() => locks.release());
     server.open();
+    broker.http = http;
+    if (http) http.phase = 'serving';
     log.info(
       {
         listener: `${listener.name}://${bindHost}:${port}`,
@@ -324,6 +343,7 @@ export class Broker {
         nodeId,
         dataDir,
         partitions: [...broker.services.replicaManager.all()].length,
+        httpListener: http?.address,
         startMs: Math.round(Number(time.monotonicNs() - startedAt) / 1e6),
       },
       `Samsa broker listening on ${bindHost}:${port}`,
@@ -344,6 +364,7 @@ export class Broker {
       else this.topicConfigs.clear();
     } else if (change.kind === 'topic-removed') {
       this.topicConfigs.delete(change.topic.name);
+      this.services.metrics?.topics.remove(change.topic.name);
       // Committed offsets of a deleted topic go with it (Kafka's onPartitionsDeleted).
       const { groupCoordinator } = this.services;
       if (groupCoordinator && change.topic.name !== GROUP_METADATA_TOPIC_NAME) {
@@ -448,11 +469,13 @@ export class Broker {
   }
 
   async stop(): Promise<void> {
+    if (this.http) this.http.phase = 'stopping';
     await this.server.close();
     this.services.transactionCoordinator.shutdown();
     this.services.groupCoordinator.shutdown();
     await this.services.logManager.close();
     await this.services.metadata.close();
+    await this.http?.close();
     for (const hook of this.stopHooks) hook();
     this.log.info('Samsa broker stopped');
   }
@@ -567,7 +590,7 @@ function newTransactionCoordinator(
 
 /**
  * Starts a broker in this process, for tests and embedding. Unlike `samsa start`:
- * - it listens on a free port (127.0.0.1:0);
+ * - it listens on a free port (127.0.0.1:0), with no HTTP listener unless http.listeners is given;
  * - unless log.dirs is given, it keeps its data in a fresh temporary directory that stop()
  *   removes; one left by a process that died without stop() is removed by the next
  *   startBroker() of any process (./temp-dirs.ts);
@@ -582,6 +605,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
   const config: Record<string, string> = {
     listeners: 'PLAINTEXT://127.0.0.1:0',
     'group.initial.rebalance.delay.ms': '0',
+    'http.listeners': '',
     ...options.config,
   };
   let temp: string | undefined;

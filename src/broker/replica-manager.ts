@@ -13,6 +13,7 @@ import type { PartitionLog } from '../storage/partition-log.js';
 import type { NodeTime } from '../util/clock.js';
 import { PartitionWatchers } from './delayed-fetch.js';
 import { type RecordError, validateRecords } from './log-validator.js';
+import type { BrokerTopicStats } from './metrics.js';
 import { recompress, targetCompression } from './recompress.js';
 
 /** Batches larger than this once decompressed are refused (far above any max.message.bytes). */
@@ -74,6 +75,8 @@ export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>();
   private readonly topicNames = new Map<string, string>(); // topic id -> name
   readonly watchers: PartitionWatchers;
+  /** BrokerTopicMetrics of appends, set by the broker when it keeps metrics (broker/metrics.ts). */
+  topicStats: BrokerTopicStats | null = null;
   /** Set by the broker once the transaction coordinator exists (transaction.partition.verification.enable). */
   transactionVerifier: TransactionVerifier | null = null;
 
@@ -170,6 +173,12 @@ export class ReplicaManager {
     } catch (err) {
       return this.refused(p, storageErrorCode(err), (err as Error).message, []);
     }
+    this.topicStats?.produced(
+      p.topic,
+      info.duplicate ? 0 : Number(info.lastOffset - info.baseOffset) + 1,
+      batch.length,
+      false,
+    );
     const key = partitionKey(p.topic, p.index);
     const durable = p.log.waitDurable(info.lastOffset).then(() => this.watchers.notify(key));
     return {
@@ -189,6 +198,7 @@ export class ReplicaManager {
     errorMessage: string,
     recordErrors: RecordError[],
   ): AppendResult {
+    this.topicStats?.produced(p.topic, 0, 0, true);
     return {
       errorCode,
       errorMessage,

@@ -13,6 +13,7 @@ import type { NodeTime } from '../util/clock.js';
 import type { ApiRegistry } from './api-handler.js';
 import type { BrokerConfig } from './config.js';
 import type { FetchSessionCache } from './fetch-session.js';
+import type { BrokerMetrics } from './metrics.js';
 import type { ReplicaManager } from './replica-manager.js';
 
 export interface BrokerServices {
@@ -28,6 +29,8 @@ export interface BrokerServices {
   readonly fetchSessions: FetchSessionCache;
   readonly metadata: MetadataManager;
   readonly logManager: LogManager;
+  /** The broker's counters while its HTTP listener is on (broker/metrics.ts), else null. */
+  readonly metrics: BrokerMetrics | null;
   /** This broker's advertised endpoints, as registered. */
   readonly advertisedEndpoints: readonly BrokerEndpoint[];
   /** Runs a controller operation (durably) and applies its result to the hosted partitions. */

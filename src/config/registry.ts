@@ -550,6 +550,22 @@ const BROKER_ONLY_DEFS: readonly BrokerEntry[] = [
       'Read to resolve listener protocols only: a Samsa node is broker and controller in one process.',
   },
   {
+    name: 'http.listeners',
+    type: 'list',
+    default: ['http://127.0.0.1:9644'],
+    validator: custom('empty, or one http://host:port', (v) => {
+      const items = ((v as readonly string[] | null) ?? []).filter((s) => s.trim() !== '');
+      if (items.length > 1) return 'Samsa serves one HTTP listener';
+      if (items.length === 1 && !/^http:\/\/(\[[^\]]*\]|[^:/]*):\d{1,5}\/?$/.test(items[0].trim()))
+        return `"${items[0]}" is not http://host:port (https is not served)`;
+      return null;
+    }),
+    updateMode: 'read-only',
+    doc: 'The HTTP listener (http://host:port) that serves /metrics (Prometheus), /health/live and /health/ready; empty for none. An empty host binds every interface.',
+    samsaNote:
+      'A Samsa config (Kafka exposes its metrics over JMX). startBroker() leaves it off unless it is given. When the default port is taken the broker logs a warning and runs without it; a port set explicitly that is taken stops the start.',
+  },
+  {
     name: 'log.dirs',
     type: 'list',
     default: ['./samsa-data'],

@@ -80,6 +80,7 @@ import {
   SWAP_FILE_SUFFIX,
   type TopicPartition,
 } from './files.js';
+import { LOG_FLUSH_STATS } from './log-flush-stats.js';
 import { loadLog } from './log-loader.js';
 import { LogSegment, type SegmentSettings } from './log-segment.js';
 import {
@@ -815,7 +816,9 @@ export class PartitionLog {
     const segs = [...this.dirty];
     this.dirty.clear();
     this.syncRequested = false;
+    const startedAt = this.time.monotonicNs();
     for (const s of segs) if (!s.deleted) await s.sync();
+    LOG_FLUSH_STATS.observe(Number(this.time.monotonicNs() - startedAt) / 1e6);
     this.lastFlushMs = this.time.now();
     if (target > this.flushedEnd) this.flushedEnd = target;
     while (this.flushWaiters.length > 0 && this.flushWaiters[0].offset < this.flushedEnd) {

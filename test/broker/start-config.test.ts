@@ -59,6 +59,8 @@ describe('startBroker and its configuration', () => {
     expect(info).toHaveLength(1);
     expect(info[0].config).toEqual({
       listeners: 'PLAINTEXT://127.0.0.1:0',
+      // startBroker() turns the HTTP listener off unless asked (samsa start's default is on).
+      'http.listeners': '',
       'num.partitions': '3',
       // startBroker()'s embedded default, which differs from Kafka's 3000.
       'group.initial.rebalance.delay.ms': '0',

@@ -87,6 +87,12 @@ export interface BrokerProcessOptions {
   startTimeoutMs?: number;
   /** Options for node itself, before the script (e.g. --require a preload). */
   nodeArgs?: string[];
+  /**
+   * Keep `samsa start`'s default HTTP listener (http://127.0.0.1:9644). Otherwise it is off
+   * (http.listeners empty) unless the overrides set it, so that brokers started in parallel do not
+   * contend for the one default port.
+   */
+  defaultHttpListener?: boolean;
 }
 
 export interface Exit {
@@ -153,6 +159,8 @@ export class BrokerProcess {
       options.dataDir,
     ];
     for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`);
+    if (!options.defaultHttpListener && overrides['http.listeners'] === undefined)
+      args.push('--override', 'http.listeners=');
     const child = spawn(process.execPath, args, {
       cwd: options.dataDir,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -63,7 +63,7 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse, BrokerSer
   legacyMinVersion: 0,
   request: FetchRequest,
   response: FetchResponse,
-  async handle(req, ctx, { replicaManager, fetchSessions }) {
+  async handle(req, ctx, { replicaManager, fetchSessions, metrics }) {
     const byId = ctx.apiVersion >= 13;
     const response = (
       errorCode: number,
@@ -223,6 +223,11 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse, BrokerSer
         hasRecords: (o.data.records?.length ?? 0) > 0,
       });
       if (!included) continue;
+      metrics?.topics.fetched(
+        byId ? replicaManager.topicName(o.p.topic) : o.p.topic,
+        o.data.errorCode,
+        o.data.records,
+      );
       let t = topics.get(o.p.topic);
       if (!t) {
         t = {

@@ -10,7 +10,7 @@
 // are tracked at once; past that, lines are counted and reported in one summary line per interval,
 // so that many addresses cannot make the log, or this map, grow without bound.
 
-import type { Logger } from 'pino';
+import type { Logger } from '../../logging/logger.js';
 import { apiVersionInfo } from '../../protocol/generated/api-keys.js';
 import { type Clock, SYSTEM_TIME } from '../../util/clock.js';
 

@@ -23,10 +23,12 @@ import { Reader } from '../../protocol/primitives/reader.js';
 import { EncodeError } from '../../protocol/primitives/writer.js';
 import { type Cancel, type NodeTime, SYSTEM_TIME } from '../../util/clock.js';
 import { type ApiRegistry, CloseConnection, NO_RESPONSE, type RequestContext } from '../api-handler.js';
+import type { ConnectionMetrics, RequestTiming } from '../metrics.js';
 import type { ClosedConnection, ClosedConnectionLog } from './closed-connection-log.js';
 import { FrameSplitter } from './frame-splitter.js';
 
 const UNSUPPORTED_VERSION = 35;
+const EMPTY = Buffer.alloc(0);
 
 export interface ConnectionOptions {
   maxRequestBytes: number;
@@ -36,11 +38,15 @@ export interface ConnectionOptions {
   closedConnectionLogIntervalMs?: number;
   /** The node's clock: connections.max.idle.ms is measured on it. Default: the real one. */
   time?: NodeTime;
+  /** Request and byte counters (broker/metrics.ts); absent when the broker keeps no metrics. */
+  metrics?: ConnectionMetrics | null;
 }
 
 interface Slot {
   chunks: Buffer[] | null; // null until the handler answered
   noResponse: boolean;
+  /** Set while the broker keeps metrics: the request's timings (broker/metrics.ts). */
+  timing: RequestTiming | null;
 }
 
 export class Connection<Services> {
@@ -48,6 +54,9 @@ export class Connection<Services> {
   private readonly pending: Slot[] = [];
   /** Frames received but not yet dispatched: held while the connection is at its limits. */
   private readonly backlog: Buffer[] = [];
+  /** When each backlog frame was complete (this.monotonicMs()), kept only with metrics. */
+  private readonly backlogAt: number[] = [];
+  private readonly metrics: ConnectionMetrics | null;
   private dispatching = false;
   /** A handler file is loading (first use of its API): frames wait in the backlog meanwhile. */
   private loadingHandler = false;
@@ -74,6 +83,7 @@ export class Connection<Services> {
     this.splitter = new FrameSplitter(options.maxRequestBytes);
     this.address = `${socket.remoteAddress}:${socket.remotePort}`;
     this.traceRequests = log.isLevelEnabled?.('trace') ?? true;
+    this.metrics = options.metrics ?? null;
     socket.setNoDelay(true);
     this.time = options.time ?? SYSTEM_TIME;
     this.lastActivityMs = this.time.now();
@@ -95,6 +105,11 @@ export class Connection<Services> {
     );
     this.socket.destroy();
     this.onClose(this);
+  }
+
+  /** The node's monotonic clock in ms, for the request-time metrics. */
+  private monotonicMs(): number {
+    return Number(this.time.monotonicNs()) / 1e6;
   }
 
   /** Closes the connection once it has neither read nor written for connections.max.idle.ms. */
@@ -127,8 +142,13 @@ export class Connection<Services> {
 
   private onData(chunk: Buffer): void {
     this.lastActivityMs = this.time.now();
+    const metrics = this.metrics;
+    if (metrics) metrics.network.bytesIn += chunk.length;
     try {
-      for (const frame of this.splitter.push(chunk)) this.backlog.push(frame);
+      for (const frame of this.splitter.push(chunk)) {
+        this.backlog.push(frame);
+        if (metrics) this.backlogAt.push(this.monotonicMs());
+      }
     } catch (err) {
       this.closeForClient((err as Error).message);
       return;
@@ -148,7 +168,7 @@ export class Connection<Services> {
     this.dispatching = true;
     try {
       while (this.backlog.length > 0 && !this.closed && !this.loadingHandler && !this.full()) {
-        this.dispatch(this.backlog.shift()!);
+        this.dispatch(this.backlog.shift()!, this.metrics ? this.backlogAt.shift()! : 0);
       }
     } finally {
       this.dispatching = false;
@@ -160,7 +180,7 @@ export class Connection<Services> {
     return this.pending.length >= this.options.maxInFlight || this.socket.writableNeedDrain;
   }
 
-  private dispatch(frame: Buffer): void {
+  private dispatch(frame: Buffer, receivedMs: number): void {
     let parsed: ReturnType<typeof decodeRequestHeader>;
     try {
       parsed = decodeRequestHeader(frame);
@@ -192,7 +212,7 @@ export class Connection<Services> {
     }
     const handler = this.registry.get(apiKey);
     if (!handler) {
-      this.loadHandlerThenDispatch(apiKey, frame);
+      this.loadHandlerThenDispatch(apiKey, frame, receivedMs);
       return;
     }
     let request: unknown;
@@ -223,8 +243,12 @@ export class Connection<Services> {
       clientAddress: this.address,
       connectionId: this.id,
     };
-    const slot: Slot = { chunks: null, noResponse: false };
+    const timing: RequestTiming | null = this.metrics
+      ? { apiKey, apiVersion: version, receivedMs, startMs: 0, localDoneMs: 0, readyMs: 0, writtenMs: 0 }
+      : null;
+    const slot: Slot = { chunks: null, noResponse: false, timing };
     this.pending.push(slot);
+    this.metrics?.requests.received(apiKey, version);
     const fail = (err: unknown) => {
       if (err instanceof CloseConnection) {
         this.closeForClient(err.message, about);
@@ -236,6 +260,11 @@ export class Connection<Services> {
     // Encoding can fail too (a response field this version cannot carry): that closes this
     // connection like a handler error, and never escapes as an unhandled rejection.
     const answer = (response: unknown) => {
+      if (timing) {
+        timing.readyMs = this.monotonicMs();
+        if (timing.localDoneMs === 0) timing.localDoneMs = timing.readyMs;
+        this.metrics?.requests.answered(apiKey, response);
+      }
       try {
         if (response === NO_RESPONSE) slot.noResponse = true;
         else slot.chunks = this.encode(apiKey, version, header.correlationId, handler.response, response);
@@ -246,7 +275,9 @@ export class Connection<Services> {
       this.scheduleFlush();
     };
     try {
+      if (timing) timing.startMs = this.monotonicMs();
       const result = handler.handle(request, ctx, this.services);
+      if (timing) timing.localDoneMs = this.monotonicMs();
       if (result instanceof Promise) result.then(answer, fail);
       else answer(result);
     } catch (err) {
@@ -258,9 +289,10 @@ export class Connection<Services> {
    * First request for an API: its handler file loads, and this frame and every later one wait in
    * the backlog until it has, so that requests still start in arrival order.
    */
-  private loadHandlerThenDispatch(apiKey: number, frame: Buffer): void {
+  private loadHandlerThenDispatch(apiKey: number, frame: Buffer, receivedMs: number): void {
     this.loadingHandler = true;
     this.backlog.unshift(frame);
+    if (this.metrics) this.backlogAt.unshift(receivedMs);
     this.maybePause();
     this.registry.load(apiKey).then(
       () => {
@@ -303,6 +335,7 @@ export class Connection<Services> {
     this.pending.push({
       chunks: encodeResponse(ApiKey.ApiVersions, 0, correlationId, ApiVersionsResponse, body),
       noResponse: false,
+      timing: null,
     });
     this.flush();
   }
@@ -338,10 +371,27 @@ export class Connection<Services> {
         }
         for (const c of head.chunks) this.socket.write(c);
       }
+      if (head.timing) this.written(head.timing, head.chunks);
     }
     if (corked) this.socket.uncork();
     this.maybePause();
     this.maybeResume();
+  }
+
+  /**
+   * Metrics of a response being written: its bytes, and its timings once the socket took them (a
+   * request without a response is complete at its turn).
+   */
+  private written(timing: RequestTiming, chunks: Buffer[] | null): void {
+    const metrics = this.metrics!;
+    timing.writtenMs = this.monotonicMs();
+    if (!chunks) {
+      metrics.requests.completed(timing, timing.writtenMs);
+      return;
+    }
+    for (const c of chunks) metrics.network.bytesOut += c.length;
+    // The write callback runs once this response's last bytes are handed to the kernel.
+    this.socket.write(EMPTY, () => metrics.requests.completed(timing, this.monotonicMs()));
   }
 
   /** Reading pauses while frames wait in the backlog or the connection is full. */

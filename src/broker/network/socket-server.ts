@@ -23,6 +23,7 @@ export class SocketServer<Services> {
     private readonly log: Logger,
   ) {
     this.closedLog = new ClosedConnectionLog(log, options.closedConnectionLogIntervalMs, options.time);
+    if (options.metrics) options.metrics.network.connectionCount = () => this.connections.size;
   }
 
   /** Listens on host:port (port 0 picks a free one); resolves to the bound port. */
@@ -59,7 +60,10 @@ export class SocketServer<Services> {
       this.services,
       this.options,
       this.log,
-      (closed) => this.connections.delete(closed),
+      (closed) => {
+        if (this.connections.delete(closed) && this.options.metrics)
+          this.options.metrics.network.connectionsClosed++;
+      },
       this.closedLog,
     );
     this.connections.add(c);
@@ -67,6 +71,7 @@ export class SocketServer<Services> {
       { client: `${socket.remoteAddress}:${socket.remotePort}`, connectionId: c.id },
       'connection opened',
     );
+    if (this.options.metrics) this.options.metrics.network.connectionsAccepted++;
     socket.resume();
   }
 

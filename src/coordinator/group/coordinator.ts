@@ -183,6 +183,8 @@ export class GroupCoordinator {
   private cancelExpiry: (() => void) | null = null;
   /** KIP-848 consumer groups (ConsumerGroupHeartbeat, ConsumerGroupDescribe). */
   private readonly consumerGroups: ConsumerGroupManager;
+  /** Counters for the broker's metrics (Kafka's group-coordinator-metrics): plain increments. */
+  readonly stats = { rebalances: 0, offsetCommits: 0 };
 
   constructor(opts: {
     config: GroupCoordinatorConfig;
@@ -773,6 +775,7 @@ export class GroupCoordinator {
     this.cancelSyncTimer(group);
     const isInitialRebalance = group.is('Empty');
     group.transitionTo('PreparingRebalance', this.time.now());
+    this.stats.rebalances++;
     this.logger.info(
       { groupId: group.groupId, generationId: group.generationId, reason },
       'preparing to rebalance group',
@@ -1174,7 +1177,18 @@ export class GroupCoordinator {
   // ---------------------------------------------------------------------------------------------
 
   commitOffsets(req: OffsetCommitRequest, version: number): Promise<OffsetCommitResponse> {
-    return this.offsets.commitOffsets(req, version, this.unavailableError());
+    return this.offsets.commitOffsets(req, version, this.unavailableError()).then((res) => {
+      for (const t of res.topics)
+        for (const p of t.partitions) if (p.errorCode === 0) this.stats.offsetCommits++;
+      return res;
+    });
+  }
+
+  /** The groups by state (Kafka's classic-group-count by state), for the broker's metrics. */
+  groupCountsByState(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const g of this.groups.values()) out.set(g.state, (out.get(g.state) ?? 0) + 1);
+    return out;
   }
 
   /** v0-7 single group fields, v8+ `groups` array; answered in the matching shape. */

@@ -259,6 +259,13 @@ export class TransactionCoordinator {
     return this.lifecycle === 'active';
   }
 
+  /** The transactional ids by the state of their transaction, for the broker's metrics. */
+  transactionCountsByState(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const t of this.txns.values()) out.set(t.state, (out.get(t.state) ?? 0) + 1);
+    return out;
+  }
+
   /** Resolves when every transaction being completed (markers + completion record) is done. */
   async awaitCompletions(): Promise<void> {
     while (this.completing.size > 0) await Promise.all([...this.completing.values()]);
