@@ -38,6 +38,20 @@ export interface ConnectionOptions {
   time?: NodeTime;
 }
 
+/** Who is on the other end of a connection, and through which listener (Kafka's session). */
+export interface ConnectionSession {
+  readonly listenerName: string;
+  readonly securityProtocol: string;
+  /** "User:<name>" from the client certificate on SSL, User:ANONYMOUS otherwise. */
+  readonly principal: string;
+}
+
+const PLAINTEXT_SESSION: ConnectionSession = {
+  listenerName: 'PLAINTEXT',
+  securityProtocol: 'PLAINTEXT',
+  principal: 'User:ANONYMOUS',
+};
+
 interface Slot {
   chunks: Buffer[] | null; // null until the handler answered
   noResponse: boolean;
@@ -70,6 +84,7 @@ export class Connection<Services> {
     private readonly log: Logger,
     private readonly onClose: (c: Connection<Services>) => void,
     private readonly closedLog?: ClosedConnectionLog,
+    readonly session: ConnectionSession = PLAINTEXT_SESSION,
   ) {
     this.splitter = new FrameSplitter(options.maxRequestBytes);
     this.address = `${socket.remoteAddress}:${socket.remotePort}`;
@@ -222,6 +237,8 @@ export class Connection<Services> {
       clientId: header.clientId,
       clientAddress: this.address,
       connectionId: this.id,
+      listenerName: this.session.listenerName,
+      principal: this.session.principal,
     };
     const slot: Slot = { chunks: null, noResponse: false };
     this.pending.push(slot);

@@ -1,11 +1,25 @@
 // SocketServer: accepts TCP connections on one listener and hands each to a Connection.
-// It owns the set of open connections so that shutdown can close them all.
+// It owns the set of open connections so that shutdown can close them all. On an SSL listener
+// each socket first completes a TLS handshake (bounded by connections.max.idle.ms); one that
+// fails (a plaintext client, garbage, no certificate where one is required) is closed and
+// logged in the closed-connection log, and never becomes a Connection.
 
 import { createServer, type Server, type Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { Logger } from '../../logging/logger.js';
 import type { ApiRegistry } from '../api-handler.js';
 import { ClosedConnectionLog } from './closed-connection-log.js';
 import { Connection, type ConnectionOptions } from './connection.js';
+import { ANONYMOUS_PRINCIPAL, type SslListenerSettings, sslPrincipal } from './ssl.js';
+
+/** The listener a SocketServer serves. */
+export interface ListenerInfo {
+  /** The listener name as configured (PLAINTEXT, SSL, CLIENT, ...). */
+  readonly name: string;
+  readonly securityProtocol: string;
+  /** Set for an SSL listener. */
+  readonly ssl?: SslListenerSettings;
+}
 
 export class SocketServer<Services> {
   private server: Server | null = null;
@@ -21,6 +35,7 @@ export class SocketServer<Services> {
     private readonly services: Services,
     private readonly options: ConnectionOptions,
     private readonly log: Logger,
+    readonly listener: ListenerInfo = { name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT' },
   ) {
     this.closedLog = new ClosedConnectionLog(log, options.closedConnectionLogIntervalMs, options.time);
   }
@@ -52,6 +67,64 @@ export class SocketServer<Services> {
   }
 
   private accept(socket: Socket): void {
+    if (this.listener.ssl) this.handshake(socket, this.listener.ssl);
+    else this.serve(socket, ANONYMOUS_PRINCIPAL);
+  }
+
+  /** Sockets in their TLS handshake, closed with the listener. */
+  private readonly handshaking = new Set<Socket>();
+
+  private handshake(raw: Socket, ssl: SslListenerSettings): void {
+    const host = raw.remoteAddress ?? 'unknown';
+    const client = `${raw.remoteAddress}:${raw.remotePort}`;
+    const tls = new TLSSocket(raw, {
+      isServer: true,
+      secureContext: ssl.secureContext,
+      requestCert: ssl.clientAuth !== 'none',
+      // "requested": a client may come without a certificate, but one it presents must verify
+      // (checked below, as Java's wantClientAuth does).
+      rejectUnauthorized: ssl.clientAuth === 'required',
+    });
+    this.handshaking.add(tls);
+    let done = false;
+    const fail = (reason: string) => {
+      if (done) return;
+      done = true;
+      this.handshaking.delete(tls);
+      this.closedLog.record({ host, client, reason });
+      this.log.debug({ client, reason }, 'connection closed');
+      tls.destroy();
+      raw.destroy();
+    };
+    // A client that opens a connection and never completes the handshake holds no resources
+    // past connections.max.idle.ms.
+    const idle = this.options.idleTimeoutMs;
+    if (idle > 0)
+      tls.setTimeout(idle, () => fail('TLS handshake not completed within connections.max.idle.ms'));
+    tls.once('error', (err: Error) => fail(`TLS handshake failed: ${err.message}`));
+    tls.once('close', () => fail('closed by the client during the TLS handshake'));
+    tls.once('secure', () => {
+      if (done) return;
+      if (ssl.clientAuth === 'requested' && !tls.authorized && tls.getPeerX509Certificate()) {
+        fail(`TLS handshake failed: client certificate not trusted (${tls.authorizationError})`);
+        return;
+      }
+      const principal = sslPrincipal(tls, ssl.principalMapper);
+      if (principal === null) {
+        fail('no ssl.principal.mapping.rules rule applies to the client certificate');
+        return;
+      }
+      done = true;
+      this.handshaking.delete(tls);
+      tls.setTimeout(0);
+      tls.removeAllListeners('error');
+      tls.removeAllListeners('close');
+      this.serve(tls, principal);
+    });
+    raw.resume();
+  }
+
+  private serve(socket: Socket, principal: string): void {
     const c = new Connection(
       this.nextId++,
       socket,
@@ -61,10 +134,15 @@ export class SocketServer<Services> {
       this.log,
       (closed) => this.connections.delete(closed),
       this.closedLog,
+      { listenerName: this.listener.name, securityProtocol: this.listener.securityProtocol, principal },
     );
     this.connections.add(c);
     this.log.debug(
-      { client: `${socket.remoteAddress}:${socket.remotePort}`, connectionId: c.id },
+      {
+        client: `${socket.remoteAddress}:${socket.remotePort}`,
+        connectionId: c.id,
+        listener: this.listener.name,
+      },
       'connection opened',
     );
     socket.resume();
@@ -80,6 +158,8 @@ export class SocketServer<Services> {
     this.server = null;
     for (const c of [...this.connections]) c.close();
     for (const socket of this.held ?? []) socket.destroy();
+    for (const socket of this.handshaking) socket.destroy();
+    this.handshaking.clear();
     if (!server) return Promise.resolve();
     return new Promise((resolve) => server.close(() => resolve()));
   }
