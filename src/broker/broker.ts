@@ -393,6 +393,7 @@ export class Broker {
     for (const server of servers) server.open();
     log.info(
       {
+        listener: `${listener.name}://${bindHost}:${port}`,
         listeners: bound.map((l) => `${l.name}://${l.host}:${l.port}`),
         clusterId,
         nodeId,
