@@ -7,9 +7,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Broker, startBroker } from '../../src/broker/broker.js';
 import { Admin } from '../../src/client/admin.js';
 import { Consumer, Producer } from '../../src/client/index.js';
@@ -97,6 +99,9 @@ describe("Samsa's client", () => {
   }, 120_000);
 });
 
+/** ApiVersions v0, correlation id 1, null client id: any Kafka broker answers it. */
+const API_VERSIONS_V0 = Buffer.from('0000000a0012000000000001ffff', 'hex');
+
 /** Opens a TLS connection to `port` and resolves with the outcome of the handshake and a first read. */
 function tlsProbe(port: number, options: Record<string, unknown>): Promise<'connected' | string> {
   return new Promise((resolve) => {
@@ -104,7 +109,7 @@ function tlsProbe(port: number, options: Record<string, unknown>): Promise<'conn
     s.once('secureConnect', () => {
       // With TLS 1.3 the server checks the client's certificate after the client's handshake is
       // done: a refusal arrives as an alert on the first read.
-      s.write(Buffer.from([0, 0, 0, 0]));
+      s.write(API_VERSIONS_V0);
     });
     s.once('data', () => {
       s.destroy();
@@ -137,6 +142,46 @@ describe('mutual TLS (ssl.client.auth=required)', () => {
   }, 60_000);
 });
 
+describe('ssl.client.auth=requested, and the principal of each connection', () => {
+  it('serves clients with and without a certificate, refuses an untrusted one, and records User:<subject>', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString('utf8').split('\n')) if (l.trim() !== '') lines.push(JSON.parse(l));
+        done();
+      },
+    });
+    const requested = await startBroker({
+      config: {
+        listeners: 'SSL://127.0.0.1:0',
+        'ssl.keystore.location': certs.brokerP12,
+        'ssl.keystore.password': STORE_PASSWORD,
+        'ssl.truststore.type': 'PEM',
+        'ssl.truststore.location': certs.caCert,
+        'ssl.client.auth': 'requested',
+      },
+      logger: pino({ level: 'debug' }, stream),
+    });
+    try {
+      const port = Number(requested.bootstrap.split(':')[1]);
+      expect(await tlsProbe(port, { ca: certs.caPem })).toBe('connected');
+      const client = { key: readFileSync(certs.clientKey), cert: readFileSync(certs.clientCert) };
+      expect(await tlsProbe(port, { ca: certs.caPem, ...client })).toBe('connected');
+      const stranger = await tlsProbe(port, {
+        ca: certs.caPem,
+        key: readFileSync(certs.strangerKey),
+        cert: readFileSync(certs.strangerCert),
+      });
+      expect(stranger).not.toBe('connected');
+      const opened = () => lines.filter((l) => l.msg === 'connection opened').map((l) => l.principal);
+      await vi.waitFor(() => expect(opened()).toHaveLength(2), { timeout: 10_000 });
+      expect(opened()).toEqual(['User:ANONYMOUS', 'User:CN=alice,OU=Tests,O=Samsa,C=US']);
+    } finally {
+      await requested.stop();
+    }
+  }, 60_000);
+});
+
 describe('hostile bytes on an SSL port', () => {
   it('closes a PLAINTEXT client, garbage and a handshake flood without harm to the broker', async () => {
     const port = Number(broker.bootstrapOf('SSL').split(':')[1]);
@@ -149,8 +194,7 @@ describe('hostile bytes on an SSL port', () => {
         s.on('error', () => resolve());
         s.on('close', () => resolve());
       });
-    const apiVersions = Buffer.from('0000001500120003000000010009736f6d652d6964000000', 'hex');
-    closedPromises.push(send(apiVersions));
+    closedPromises.push(send(API_VERSIONS_V0));
     for (let i = 0; i < 20; i++) {
       const junk = Buffer.alloc(64 + i * 37);
       for (let j = 0; j < junk.length; j++) junk[j] = (j * 131 + i * 17) & 0xff;

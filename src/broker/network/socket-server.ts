@@ -5,7 +5,7 @@
 // logged in the closed-connection log, and never becomes a Connection.
 
 import { createServer, type Server, type Socket } from 'node:net';
-import { TLSSocket } from 'node:tls';
+import { type TLSSocket, Server as TlsServer } from 'node:tls';
 import type { Logger } from '../../logging/logger.js';
 import type { ApiRegistry } from '../api-handler.js';
 import { ClosedConnectionLog } from './closed-connection-log.js';
@@ -71,57 +71,59 @@ export class SocketServer<Services> {
     else this.serve(socket, ANONYMOUS_PRINCIPAL);
   }
 
-  /** Sockets in their TLS handshake, closed with the listener. */
+  /** Raw sockets in their TLS handshake, closed with the listener. */
   private readonly handshaking = new Set<Socket>();
+  /**
+   * The TLS side of an SSL listener: a tls.Server that never listens itself, handed each raw
+   * socket once serving starts (so held sockets keep working as on PLAINTEXT). Its handshake
+   * checks the client certificate (requestCert / rejectUnauthorized), which a bare TLSSocket
+   * does not.
+   */
+  private tlsServer: TlsServer | null = null;
 
   private handshake(raw: Socket, ssl: SslListenerSettings): void {
-    const host = raw.remoteAddress ?? 'unknown';
-    const client = `${raw.remoteAddress}:${raw.remotePort}`;
-    const tls = new TLSSocket(raw, {
-      isServer: true,
-      secureContext: ssl.secureContext,
+    if (!this.tlsServer) this.tlsServer = this.newTlsServer(ssl);
+    this.handshaking.add(raw);
+    raw.once('close', () => this.handshaking.delete(raw));
+    this.tlsServer.emit('connection', raw);
+    raw.resume();
+  }
+
+  private newTlsServer(ssl: SslListenerSettings): TlsServer {
+    const idle = this.options.idleTimeoutMs;
+    const server = new TlsServer({
+      ...ssl.contextOptions,
       requestCert: ssl.clientAuth !== 'none',
       // "requested": a client may come without a certificate, but one it presents must verify
-      // (checked below, as Java's wantClientAuth does).
+      // (checked on 'secureConnection', as Java's wantClientAuth does).
       rejectUnauthorized: ssl.clientAuth === 'required',
+      // A client that opens a connection and never completes the handshake holds nothing past
+      // connections.max.idle.ms.
+      ...(idle > 0 ? { handshakeTimeout: idle } : {}),
     });
-    this.handshaking.add(tls);
-    let done = false;
-    const fail = (reason: string) => {
-      if (done) return;
-      done = true;
-      this.handshaking.delete(tls);
+    const fail = (socket: Socket, reason: string) => {
+      const host = socket.remoteAddress ?? 'unknown';
+      const client = `${socket.remoteAddress}:${socket.remotePort}`;
       this.closedLog.record({ host, client, reason });
       this.log.debug({ client, reason }, 'connection closed');
-      tls.destroy();
-      raw.destroy();
+      socket.destroy();
     };
-    // A client that opens a connection and never completes the handshake holds no resources
-    // past connections.max.idle.ms.
-    const idle = this.options.idleTimeoutMs;
-    if (idle > 0)
-      tls.setTimeout(idle, () => fail('TLS handshake not completed within connections.max.idle.ms'));
-    tls.once('error', (err: Error) => fail(`TLS handshake failed: ${err.message}`));
-    tls.once('close', () => fail('closed by the client during the TLS handshake'));
-    tls.once('secure', () => {
-      if (done) return;
+    server.on('tlsClientError', (err: Error, tls: TLSSocket) =>
+      fail(tls, `TLS handshake failed: ${err.message.trim()}`),
+    );
+    server.on('secureConnection', (tls: TLSSocket) => {
       if (ssl.clientAuth === 'requested' && !tls.authorized && tls.getPeerX509Certificate()) {
-        fail(`TLS handshake failed: client certificate not trusted (${tls.authorizationError})`);
+        fail(tls, `TLS handshake failed: client certificate not trusted (${tls.authorizationError})`);
         return;
       }
       const principal = sslPrincipal(tls, ssl.principalMapper);
       if (principal === null) {
-        fail('no ssl.principal.mapping.rules rule applies to the client certificate');
+        fail(tls, 'no ssl.principal.mapping.rules rule applies to the client certificate');
         return;
       }
-      done = true;
-      this.handshaking.delete(tls);
-      tls.setTimeout(0);
-      tls.removeAllListeners('error');
-      tls.removeAllListeners('close');
       this.serve(tls, principal);
     });
-    raw.resume();
+    return server;
   }
 
   private serve(socket: Socket, principal: string): void {
@@ -142,6 +144,7 @@ export class SocketServer<Services> {
         client: `${socket.remoteAddress}:${socket.remotePort}`,
         connectionId: c.id,
         listener: this.listener.name,
+        principal,
       },
       'connection opened',
     );

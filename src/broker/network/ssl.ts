@@ -12,13 +12,14 @@
 import { execFileSync } from 'node:child_process';
 import type { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
+import { createSecureContext, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import type { BrokerConfig } from '../../config/broker-config.js';
 import { ConfigError } from '../../config/errors.js';
 
 /** What a listener's TLS handshakes need: the context and the client-certificate policy. */
 export interface SslListenerSettings {
-  readonly secureContext: SecureContext;
+  /** Key, certificates, trusted CAs, versions and ciphers, for tls.Server (checked at start). */
+  readonly contextOptions: SecureContextOptions;
   /** ssl.client.auth: required (handshake fails without a trusted cert), requested, none. */
   readonly clientAuth: 'required' | 'requested' | 'none';
   readonly principalMapper: SslPrincipalMapper;
@@ -103,7 +104,7 @@ export function sslListenerSettings(config: BrokerConfig, listener: string): Ssl
   const inlineChain = str('ssl.keystore.certificate.chain');
   const prefix = `listener ${listener}`;
 
-  const options: Parameters<typeof createSecureContext>[0] = {};
+  const options: SecureContextOptions = {};
   if (inlineKey !== null || inlineChain !== null) {
     if (keystoreType !== 'PEM')
       throw new ConfigError(
@@ -168,16 +169,17 @@ export function sslListenerSettings(config: BrokerConfig, listener: string): Ssl
   const clientAuth = (str('ssl.client.auth') ?? 'none') as SslListenerSettings['clientAuth'];
   if (clientAuth !== 'none' && options.ca === undefined)
     throw new ConfigError(`${prefix}: ssl.client.auth=${clientAuth} needs a trust store (ssl.truststore.*)`);
-  let secureContext: SecureContext;
   try {
-    secureContext = createSecureContext(options);
+    // Built once here so that a wrong password or a key that does not match its certificate
+    // stops the start, rather than failing every handshake.
+    createSecureContext(options);
   } catch (err) {
     throw new ConfigError(
       `${prefix}: the SSL key store or trust store cannot be used: ${(err as Error).message}`,
     );
   }
   const principalMapper = SslPrincipalMapper.parse(str('ssl.principal.mapping.rules') ?? 'DEFAULT');
-  return { secureContext, clientAuth, principalMapper };
+  return { contextOptions: options, clientAuth, principalMapper };
 }
 
 /** Kafka's anonymous principal, of a connection without an authenticated identity. */
