@@ -133,3 +133,44 @@ describe('principal from a client certificate', () => {
     expect(() => SslPrincipalMapper.parse('RULE:broken')).toThrow(ConfigError);
   });
 });
+
+describe('several listeners', () => {
+  it('binds every listener, advertises each but the controller listeners, and fills in bound ports', async () => {
+    const { startBroker } = await import('../../src/broker/broker.js');
+    const b = await startBroker({
+      config: {
+        listeners: 'PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,CONTROLLER://127.0.0.1:0',
+        'controller.listener.names': 'CONTROLLER',
+        'ssl.keystore.location': certs.brokerP12,
+        'ssl.keystore.password': STORE_PASSWORD,
+      },
+    });
+    try {
+      expect(b.listeners.map((l) => l.name)).toEqual(['PLAINTEXT', 'SSL', 'CONTROLLER']);
+      const ports = b.listeners.map((l) => l.port);
+      expect(new Set(ports).size).toBe(3);
+      expect(b.services.advertisedEndpoints).toEqual([
+        { name: 'PLAINTEXT', host: '127.0.0.1', port: ports[0], securityProtocol: 0 },
+        { name: 'SSL', host: '127.0.0.1', port: ports[1], securityProtocol: 1 },
+      ]);
+    } finally {
+      await b.stop();
+    }
+    // advertised.listeners: a port 0 there is the bound port of that listener.
+    const c = await startBroker({
+      config: {
+        listeners: 'PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0',
+        'advertised.listeners': 'SSL://localhost:0',
+        'ssl.keystore.location': certs.brokerP12,
+        'ssl.keystore.password': STORE_PASSWORD,
+      },
+    });
+    try {
+      expect(c.services.advertisedEndpoints).toEqual([
+        { name: 'SSL', host: 'localhost', port: c.listeners[1].port, securityProtocol: 1 },
+      ]);
+    } finally {
+      await c.stop();
+    }
+  }, 60_000);
+});

@@ -102,8 +102,9 @@ export class SocketServer<Services> {
       ...(idle > 0 ? { handshakeTimeout: idle } : {}),
     });
     const fail = (socket: Socket, reason: string) => {
+      // A socket the client already closed no longer knows its address.
       const host = socket.remoteAddress ?? 'unknown';
-      const client = `${socket.remoteAddress}:${socket.remotePort}`;
+      const client = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : 'unknown';
       this.closedLog.record({ host, client, reason });
       this.log.debug({ client, reason }, 'connection closed');
       socket.destroy();
