@@ -39,6 +39,8 @@ export async function startBroker(
   dataDir: string,
   overrides: string[] = [],
   nodeArgs: string[] = [],
+  /** Listeners served beside the PLAINTEXT one the readiness check uses (NAME://host:port). */
+  extraListeners: string[] = [],
 ): Promise<Running> {
   const port = await freePort();
   let httpPort: number | null = null;
@@ -60,7 +62,7 @@ export async function startBroker(
       join(root, 'bin/samsa.cjs'),
       'start',
       '--listeners',
-      `PLAINTEXT://127.0.0.1:${port}`,
+      [`PLAINTEXT://127.0.0.1:${port}`, ...extraListeners].join(','),
       '--log-dirs',
       dataDir,
       ...overrides.flatMap((o) => ['-o', o]),

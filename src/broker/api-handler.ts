@@ -26,6 +26,10 @@ export interface RequestContext {
   /** "host:port" of the client. */
   readonly clientAddress: string;
   readonly connectionId: number;
+  /** The listener the request came in on: Metadata and FindCoordinator answer with its endpoints. */
+  readonly listenerName?: string;
+  /** The client's principal ("User:..."), from its certificate on an SSL listener. */
+  readonly principal?: string;
 }
 
 export type HandlerResult<Resp> = Resp | typeof NO_RESPONSE;

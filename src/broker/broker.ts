@@ -2,7 +2,7 @@
 // and stop. `startBroker()` is the in-process entry point for tests and embedding; `samsa start`
 // calls it. A single node is a one-node KRaft cluster: broker and controller in one process.
 //
-// Start order: bind the listener (its port is part of this broker's registration), replay the
+// Start order: bind the listeners (their ports is part of this broker's registration), replay the
 // metadata log and register, open the partition logs (recovery), make the hosted partitions match
 // the metadata image, then serve requests. Stop: stop serving, flush and checkpoint the logs
 // (clean shutdown marker), close the metadata log.
@@ -20,8 +20,8 @@ import {
 import { envLogLevel, type Logger, type LogLevel, resolveLogger } from '../logging/logger.js';
 import type { TopicLogConfig } from '../metadata/configs.js';
 import { staticBrokerConfigsFrom } from '../metadata/configs.js';
-import { type Controller, type ControllerResult, endpointsFromListeners } from '../metadata/controller.js';
-import type { MetadataChange, MetadataImage, TopicImage } from '../metadata/image.js';
+import { type Controller, type ControllerResult, SecurityProtocol } from '../metadata/controller.js';
+import type { BrokerEndpoint, MetadataChange, MetadataImage, TopicImage } from '../metadata/image.js';
 import { MetadataManager } from '../metadata/manager.js';
 import { FileMetadataLog, metadataLogPath } from '../metadata/metadata-log.js';
 import { electSelf } from '../metadata/quorum-state.js';
@@ -39,6 +39,7 @@ import { registerHandlers } from './handlers/index.js';
 import type { BrokerHttp } from './http-listener.js';
 import { BrokerMetrics } from './metrics.js';
 import { SocketServer } from './network/socket-server.js';
+import { type SslListenerSettings, sslListenerSettings } from './network/ssl.js';
 import { loadOffsetsTopic, OffsetsTopicStore } from './offsets-topic.js';
 import { ReplicaManager } from './replica-manager.js';
 import type { BrokerServices } from './services.js';
@@ -62,6 +63,51 @@ export interface StartBrokerOptions {
    * Default: the real ones; tests and simulations pass a SimulatedTime.
    */
   time?: NodeTime;
+}
+
+/** A listener as served: its name, protocol, and the address and port it is bound to. */
+export interface BoundListener {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly securityProtocol: string;
+}
+
+/**
+ * The endpoints this broker registers, one per listener clients may use, as Kafka's
+ * effectiveAdvertisedBrokerListeners: advertised.listeners when set (a port 0 there is the bound
+ * port of that listener), else every listener with its bound port (a wildcard host advertised as
+ * 127.0.0.1); controller listeners are not advertised to clients.
+ */
+function advertisedEndpoints(config: BrokerConfig, bound: readonly BoundListener[]): BrokerEndpoint[] {
+  const controllers = new Set(config.list('controller.listener.names').map((n) => n.toUpperCase()));
+  const byName = new Map(bound.map((l) => [l.name.toUpperCase(), l]));
+  const advertised = config.list('advertised.listeners');
+  const entries =
+    advertised.length > 0
+      ? advertised.map((text) => {
+          const a = parseListener(text);
+          const l = byName.get(a.name.toUpperCase());
+          return { name: a.name, host: a.host, port: a.port === 0 && l ? l.port : a.port, listener: l };
+        })
+      : bound.map((l) => ({
+          name: l.name,
+          host: l.host === '' || l.host === '0.0.0.0' ? '127.0.0.1' : l.host,
+          port: l.port,
+          listener: l,
+        }));
+  const out = entries
+    .filter((e) => !controllers.has(e.name.toUpperCase()))
+    .map((e) => ({
+      name: e.name,
+      host: e.host,
+      port: e.port,
+      securityProtocol: SecurityProtocol[e.listener?.securityProtocol ?? 'PLAINTEXT'] ?? 0,
+    }));
+  // A node whose listeners are all controller listeners still answers on them.
+  return out.length > 0
+    ? out
+    : entries.map((e) => ({ name: e.name, host: e.host, port: e.port, securityProtocol: 0 }));
 }
 
 /** A Kafka-style id: 16 random bytes in base64url, 22 characters. */
@@ -148,15 +194,24 @@ export class Broker {
   private constructor(
     readonly config: BrokerConfig,
     readonly services: BrokerServices,
-    private readonly server: SocketServer<BrokerServices>,
+    private readonly servers: readonly SocketServer<BrokerServices>[],
     readonly host: string,
     readonly port: number,
     readonly log: Logger,
+    /** Every listener served, with the port it is bound to (the first is host:port). */
+    readonly listeners: readonly BoundListener[],
   ) {}
 
-  /** "host:port" for clients' bootstrap.servers. */
+  /** "host:port" for clients' bootstrap.servers (the first listener). */
   get bootstrap(): string {
     return `${this.host}:${this.port}`;
+  }
+
+  /** "host:port" of the listener with this name (case-insensitive), for clients of that listener. */
+  bootstrapOf(listenerName: string): string {
+    const l = this.listeners.find((x) => x.name.toUpperCase() === listenerName.toUpperCase());
+    if (!l) throw new Error(`no listener named ${listenerName}`);
+    return `${this.host}:${l.port}`;
   }
 
   static async start(options: StartBrokerOptions = {}): Promise<Broker> {
@@ -167,8 +222,17 @@ export class Broker {
     const raw =
       options.rawConfig ??
       (options.config instanceof BrokerConfig ? undefined : new Map(Object.entries(options.config ?? {})));
-    // Refused before anything is created: a listener Samsa cannot serve (SSL, SASL) or unmapped.
-    const listener = config.resolveListeners()[0] ?? parseListener('PLAINTEXT://127.0.0.1:9092');
+    // Refused before anything is created: a listener Samsa cannot serve (SASL) or unmapped, and
+    // an SSL listener whose key store or trust store cannot be used.
+    const resolved = config.resolveListeners();
+    const listeners =
+      resolved.length > 0
+        ? resolved
+        : [{ ...parseListener('PLAINTEXT://127.0.0.1:9092'), securityProtocol: 'PLAINTEXT' as const }];
+    const sslSettings = new Map<string, SslListenerSettings>();
+    for (const l of listeners) {
+      if (l.securityProtocol === 'SSL') sslSettings.set(l.name, sslListenerSettings(config, l.name));
+    }
     const log = resolveLogger(options.logger, envLogLevel() ?? 'info');
     logStartupConfig(config, log);
     const nodeId = config.int('node.id');
@@ -201,38 +265,53 @@ export class Broker {
     );
     // Counters only while an HTTP listener can expose them (broker/metrics.ts).
     const withHttp = config.list('http.listeners').some((s) => s.trim() !== '');
-    const metrics = withHttp ? new BrokerMetrics(listener.name) : null;
+    const metrics = withHttp ? new BrokerMetrics(listeners[0].name) : null;
     const services = { config, registry, nodeId, clusterId, quorum, time, metrics } as BrokerServices &
       Record<string, unknown>;
-    const serverOptions = {
+    const connectionOptions = {
       maxRequestBytes: config.int('socket.request.max.bytes'),
       maxInFlight: Math.min(config.int('queued.max.requests'), MAX_IN_FLIGHT_PER_CONNECTION),
       idleTimeoutMs: config.int('connections.max.idle.ms'),
       time,
       metrics,
     };
-    const server = new SocketServer(registry, services as BrokerServices, serverOptions, log);
-    const bindHost = listener.host === '' ? '0.0.0.0' : listener.host;
-    const port = await server.listen(bindHost, listener.port).catch((err: unknown) => {
+    // One server per listener, each bound before the registration that advertises its port.
+    const servers: SocketServer<BrokerServices>[] = [];
+    const bound: BoundListener[] = [];
+    const closeServers = () => Promise.all(servers.map((s) => s.close()));
+    try {
+      for (const l of listeners) {
+        const server = new SocketServer(registry, services as BrokerServices, connectionOptions, log, {
+          name: l.name,
+          securityProtocol: l.securityProtocol,
+          ...(sslSettings.has(l.name) ? { ssl: sslSettings.get(l.name) } : {}),
+        });
+        servers.push(server);
+        const bindHost = l.host === '' ? '0.0.0.0' : l.host;
+        const port = await server.listen(bindHost, l.port);
+        bound.push({ name: l.name, host: bindHost, port, securityProtocol: l.securityProtocol });
+      }
+    } catch (err) {
+      await closeServers();
       locks.release();
       throw err;
-    });
+    }
+    const listener = listeners[0];
+    const bindHost = bound[0].host;
+    const port = bound[0].port;
     const advertisedHost = listener.host === '' || listener.host === '0.0.0.0' ? '127.0.0.1' : listener.host;
-    const advertised = config.list('advertised.listeners');
-    let endpoints: ReturnType<typeof endpointsFromListeners>;
+    let endpoints: BrokerEndpoint[];
     try {
-      endpoints = endpointsFromListeners(
-        advertised.length > 0 ? advertised : [`${listener.name}://${advertisedHost}:${port}`],
-      );
+      endpoints = advertisedEndpoints(config, bound);
     } catch (err) {
-      await server.close();
+      await closeServers();
       locks.release();
       throw err;
     }
 
     let broker: Broker | undefined;
     const metadataLog = await FileMetadataLog.open(metadataLogPath(dataDir)).catch(async (err: unknown) => {
-      await server.close();
+      await closeServers();
       locks.release();
       throw err;
     });
@@ -252,7 +331,7 @@ export class Broker {
         http = await (await import('./http-listener.js')).startBrokerHttp({ config, log, metrics, services });
       if (metrics && !http) {
         // The default port was taken: no listener, so no counters either.
-        serverOptions.metrics = null;
+        connectionOptions.metrics = null;
         Object.assign(services, { metrics: null });
       }
       await metadata.start({ endpoints });
@@ -282,7 +361,7 @@ export class Broker {
         fetchSessions: new FetchSessionCache(1000, time),
         advertisedEndpoints: endpoints,
       });
-      broker = new Broker(config, services as BrokerServices, server, advertisedHost, port, log);
+      broker = new Broker(config, services as BrokerServices, servers, advertisedHost, port, log, bound);
       services.runMetadataOp = (op) => broker!.runMetadataOp(op);
       services.ensureOffsetsTopic = () => broker!.ensureInternalTopic(GROUP_METADATA_TOPIC_NAME);
       services.ensureTransactionTopic = () => broker!.ensureInternalTopic(TRANSACTION_STATE_TOPIC_NAME);
@@ -327,18 +406,19 @@ export class Broker {
       registerHandlers(registry);
     } catch (err) {
       await http?.close();
-      await server.close();
+      await closeServers();
       await metadata.close().catch(() => {});
       locks.release();
       throw err;
     }
     broker.onStop(() => locks.release());
-    server.open();
+    for (const server of servers) server.open();
     broker.http = http;
     if (http) http.phase = 'serving';
     log.info(
       {
         listener: `${listener.name}://${bindHost}:${port}`,
+        listeners: bound.map((l) => `${l.name}://${l.host}:${l.port}`),
         clusterId,
         nodeId,
         dataDir,
@@ -470,7 +550,7 @@ export class Broker {
 
   async stop(): Promise<void> {
     if (this.http) this.http.phase = 'stopping';
-    await this.server.close();
+    await Promise.all(this.servers.map((s) => s.close()));
     this.services.transactionCoordinator.shutdown();
     this.services.groupCoordinator.shutdown();
     await this.services.logManager.close();

@@ -11,6 +11,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import type { MetadataResponse } from '../protocol/generated/messages/MetadataResponse.js';
 import { ZERO_UUID } from '../protocol/message.js';
 import { type Api, FindCoordinatorApi, MetadataApi } from './apis.js';
+import type { SslOptions } from './connection.js';
 import { BrokerConnection, type RequestOptions } from './connection.js';
 import { abortReason, BrokersUnreachableError, KafkaConnectionError, KafkaError } from './errors.js';
 import { defaultLogger, type Logger } from './logger.js';
@@ -36,6 +37,12 @@ export interface ClusterOptions {
   retryBackoffMs?: number;
   /** allow.auto.create.topics for metadata requests (Kafka's default true). */
   allowAutoTopicCreation?: boolean;
+  /**
+   * TLS to the brokers (security.protocol=SSL), as kafkajs' `ssl` option: true for the system's
+   * trusted CAs and host name checks, or node:tls connect options (ca, cert, key, passphrase,
+   * rejectUnauthorized, servername, ...).
+   */
+  ssl?: boolean | SslOptions;
   logger?: Logger;
 }
 
@@ -113,6 +120,7 @@ export class Cluster {
   readonly requestTimeoutMs: number;
   readonly retryBackoffMs: number;
   private readonly connectTimeoutMs: number;
+  private readonly ssl: boolean | SslOptions | undefined;
   private readonly reconnectBackoffMs: number;
   private readonly reconnectBackoffMaxMs: number;
   private readonly metadataMaxAgeMs: number;
@@ -147,6 +155,7 @@ export class Cluster {
     this.logger = options.logger ?? defaultLogger;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.ssl = options.ssl;
     this.reconnectBackoffMs = options.reconnectBackoffMs ?? 50;
     this.reconnectBackoffMaxMs = options.reconnectBackoffMaxMs ?? 1000;
     this.metadataMaxAgeMs = options.metadataMaxAgeMs ?? 300_000;
@@ -190,6 +199,7 @@ export class Cluster {
           clientId: this.clientId,
           connectTimeoutMs: this.connectTimeoutMs,
           requestTimeoutMs: this.requestTimeoutMs,
+          ...(this.ssl ? { ssl: this.ssl } : {}),
           logger: this.logger,
           signal: this.closeSignal,
         });

@@ -8,7 +8,8 @@
 // request in flight then fails with KafkaConnectionError, which callers treat as retriable.
 // A connection is used once: after it closes, the cluster opens a new one (see cluster.ts).
 
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { ErrorCode } from '../protocol/errors.js';
 import { decodeResponseHeader, encodeRequest } from '../protocol/frame.js';
 import { ApiKey } from '../protocol/generated/api-keys.js';
@@ -24,7 +25,12 @@ export function clientVersionRange(api: Api<unknown, unknown>): { min: number; m
   return { min: v.min, max: api.request.latestVersionUnstable ? v.max - 1 : v.max };
 }
 
+/** node:tls connect options for an SSL connection (host and port come from the broker). */
+export type SslOptions = Omit<TlsConnectionOptions, 'host' | 'port' | 'socket' | 'path'>;
+
 export interface ConnectionOptions {
+  /** TLS (security.protocol=SSL): true for the defaults, or node:tls options. */
+  ssl?: boolean | SslOptions;
   host: string;
   port: number;
   /** The broker's node id, or -1 for a bootstrap address (used in messages only). */
@@ -148,7 +154,17 @@ export class BrokerConnection {
     const address = `${options.host}:${options.port}`;
     const socket = await new Promise<Socket>((resolve, reject) => {
       if (options.signal?.aborted) return reject(abortReason(options.signal));
-      const s = netConnect({ host: options.host, port: options.port });
+      const ssl = options.ssl;
+      // SNI carries a host name only, never an IP address (RFC 6066); the certificate is still
+      // checked against the address (its IP SANs).
+      const s = ssl
+        ? tlsConnect({
+            host: options.host,
+            port: options.port,
+            ...(isIP(options.host) === 0 ? { servername: options.host } : {}),
+            ...(ssl === true ? {} : ssl),
+          })
+        : netConnect({ host: options.host, port: options.port });
       const fail = (err: unknown) => {
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
@@ -163,7 +179,9 @@ export class BrokerConnection {
       );
       options.signal?.addEventListener('abort', onAbort, { once: true });
       s.once('error', (err) => fail(new KafkaConnectionError(address, err.message, { cause: err })));
-      s.once('connect', () => {
+      // On TLS the connection is usable once the handshake is done (and the broker's certificate
+      // verified); a failed handshake is an 'error' like a refused connection.
+      s.once(ssl ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
         s.removeAllListeners('error');

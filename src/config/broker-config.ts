@@ -46,11 +46,21 @@ export function loggableConfigs(
 ): Record<string, string | null> {
   const out: Record<string, string | null> = {};
   for (const [name, v] of values) {
-    const def = defs.get(name);
+    // listener.name.<listener>.<config> is redacted as <config> is.
+    const def = defs.get(name) ?? defs.get(splitListenerPrefix(name)?.config ?? '');
     if (!def) continue;
     out[name] = def.type === 'password' ? HIDDEN : formatConfigValue(def.type, v);
   }
   return out;
+}
+
+/**
+ * Splits Kafka's per-listener form of a config, listener.name.<listener>.<config>, into the
+ * listener name (lower-case, as Kafka's ListenerName.configPrefix writes it) and the config name.
+ */
+export function splitListenerPrefix(name: string): { listener: string; config: string } | null {
+  const m = /^listener\.name\.([^.]+)\.(.+)$/.exec(name);
+  return m ? { listener: m[1].toLowerCase(), config: m[2] } : null;
 }
 
 function sameValue(a: ParsedValue, b: ParsedValue): boolean {
@@ -60,6 +70,8 @@ function sameValue(a: ParsedValue, b: ParsedValue): boolean {
 
 export class BrokerConfig {
   private readonly values = new Map<string, ParsedValue>();
+  /** listener.name.<listener>.<config> values, by lower-case listener name then config name. */
+  private readonly listenerValues = new Map<string, Map<string, ParsedValue>>();
   /** Names set by the user (file, override or startBroker's config) but unknown to Samsa. */
   readonly unknown: string[] = [];
 
@@ -68,6 +80,18 @@ export class BrokerConfig {
     const entries = settings instanceof Map ? [...settings] : Object.entries(settings);
     for (const [name, raw] of entries) {
       const def = BROKER_CONFIGS.get(name);
+      const prefixed = def ? null : splitListenerPrefix(name);
+      const base = prefixed ? BROKER_CONFIGS.get(prefixed.config) : undefined;
+      if (prefixed && base && prefixed.config.startsWith('ssl.')) {
+        // A listener's own value, validated as the config it overrides (Kafka's ListenerName
+        // prefix; only the SSL configs are read per listener so far).
+        const p = parseConfigValue({ ...base, name }, raw);
+        if (!p.ok) throw new ConfigError(p.error);
+        const m = this.listenerValues.get(prefixed.listener) ?? new Map<string, ParsedValue>();
+        this.listenerValues.set(prefixed.listener, m);
+        m.set(prefixed.config, p.value);
+        continue;
+      }
       if (!def) {
         if (!this.unknown.includes(name)) this.unknown.push(name);
         continue;
@@ -99,6 +123,16 @@ export class BrokerConfig {
     const def = BROKER_CONFIGS.get(name);
     if (!def) throw new Error(`unknown broker config ${name}`);
     return this.values.has(name) ? (this.values.get(name) as ParsedValue) : def.default;
+  }
+
+  /**
+   * A config's value for one listener: listener.name.<listener>.<name> when set, else the
+   * broker-wide value (Kafka's listener-prefixed configs, as KafkaConfig.valuesWithPrefixOverride).
+   */
+  forListener(listener: string, name: string): ConfigValue {
+    const own = this.listenerValues.get(listener.toLowerCase());
+    if (own?.has(name)) return toConfigValue(own.get(name) as ParsedValue);
+    return this.get(name);
   }
 
   get(name: string): ConfigValue {

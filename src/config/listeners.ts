@@ -1,7 +1,7 @@
 // Listeners: "NAME://host:port" parsing and the security protocol of each listener (Kafka's
-// listener.security.protocol.map rules). Samsa speaks PLAINTEXT only, so a listener that maps to
-// SSL, SASL_PLAINTEXT or SASL_SSL is refused at start rather than served as plaintext, which
-// would let a client believe its traffic is encrypted or authenticated.
+// listener.security.protocol.map rules). Samsa serves PLAINTEXT and SSL; a listener that maps to
+// SASL_PLAINTEXT or SASL_SSL is refused at start rather than served without authentication, which
+// would let a client believe its traffic is authenticated.
 
 import { ConfigError } from './errors.js';
 
@@ -16,7 +16,7 @@ export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_S
 export type SecurityProtocol = (typeof SECURITY_PROTOCOLS)[number];
 
 /** The protocols Samsa serves today. */
-export const SUPPORTED_SECURITY_PROTOCOLS: readonly SecurityProtocol[] = ['PLAINTEXT'];
+export const SUPPORTED_SECURITY_PROTOCOLS: readonly SecurityProtocol[] = ['PLAINTEXT', 'SSL'];
 
 /** Parses "PLAINTEXT://host:port" (an empty host means all interfaces, as in Kafka). */
 export function parseListener(s: string): Listener {

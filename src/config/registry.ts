@@ -476,6 +476,166 @@ type BrokerEntry = Omit<BrokerConfigDef, 'dynamic' | 'topicConfig'>;
 
 const KAFKA_DYNAMIC_SAMSA_STATIC = 'Samsa reads it at start only.';
 
+/** Kafka changes keystores and truststores of a listener at run time (certificate rotation). */
+const KAFKA_DYNAMIC_KEYSTORE: KafkaDifference<UpdateMode> = {
+  value: 'per-broker',
+  reason: 'Samsa reads keystores and truststores at start only.',
+};
+
+const STORE_TYPES = ['PKCS12', 'PEM'];
+
+/**
+ * The SSL configs of an SSL listener (Kafka's SslConfigs and BrokerSecurityConfigs). Each may
+ * also be set for one listener as listener.name.<listener>.<config> (lower-case name), which wins
+ * over the unprefixed value for that listener.
+ */
+const SSL_DEFS: readonly BrokerEntry[] = [
+  {
+    name: 'ssl.keystore.type',
+    type: 'string',
+    default: 'PKCS12',
+    kafkaDefault: {
+      value: 'JKS',
+      reason: "Java's JKS format has no reader in Node.js; PKCS12 is the format keytool writes today.",
+    },
+    validator: validString(...STORE_TYPES),
+    updateMode: 'read-only',
+    kafkaUpdateMode: KAFKA_DYNAMIC_KEYSTORE,
+    doc: 'The format of the key store: PKCS12 (a .p12 file) or PEM (a private key and its certificate chain in one file, or in ssl.keystore.key and ssl.keystore.certificate.chain).',
+  },
+  {
+    name: 'ssl.keystore.location',
+    type: 'string',
+    default: null,
+    updateMode: 'read-only',
+    kafkaUpdateMode: KAFKA_DYNAMIC_KEYSTORE,
+    doc: "The path of the key store file holding the listener's private key and certificate chain.",
+  },
+  {
+    name: 'ssl.keystore.password',
+    type: 'password',
+    default: null,
+    updateMode: 'read-only',
+    kafkaUpdateMode: KAFKA_DYNAMIC_KEYSTORE,
+    doc: 'The password of the key store file (PKCS12); with PEM, the password of an encrypted private key when ssl.key.password is not set.',
+  },
+  {
+    name: 'ssl.key.password',
+    type: 'password',
+    default: null,
+    updateMode: 'read-only',
+    kafkaUpdateMode: KAFKA_DYNAMIC_KEYSTORE,
+    doc: 'The password of the private key in the key store (PEM: of an encrypted private key).',
+  },
+  {
+    name: 'ssl.keystore.key',
+    type: 'password',
+    default: null,
+    updateMode: 'read-only',
+    kafkaUpdateMode: KAFKA_DYNAMIC_KEYSTORE,
+    doc: 'The private key in PEM form (PKCS#8), given inline instead of ssl.keystore.location; needs ssl.keystore.type=PEM (KIP-651).',
+  },
+  {
+    name: 'ssl.keystore.certificate.chain',
+    type: 'password',
+    default: null,
+    updateMode: 'read-only',
+    kafkaUpdateMode: KAFKA_DYNAMIC_KEYSTORE,
+    doc: 'The certificate chain of ssl.keystore.key in PEM form, inline (KIP-651).',
+  },
+  {
+    name: 'ssl.truststore.type',
+    type: 'string',
+    default: 'PKCS12',
+    kafkaDefault: {
+      value: 'JKS',
+      reason: "Java's JKS format has no reader in Node.js; PKCS12 is the format keytool writes today.",
+    },
+    validator: validString(...STORE_TYPES),
+    updateMode: 'read-only',
+    kafkaUpdateMode: KAFKA_DYNAMIC_KEYSTORE,
+    doc: 'The format of the trust store: PKCS12 or PEM (X.509 certificates).',
+  },
+  {
+    name: 'ssl.truststore.location',
+    type: 'string',
+    default: null,
+    updateMode: 'read-only',
+    kafkaUpdateMode: KAFKA_DYNAMIC_KEYSTORE,
+    doc: 'The path of the trust store file: the certificate authorities client certificates are verified against.',
+  },
+  {
+    name: 'ssl.truststore.password',
+    type: 'password',
+    default: null,
+    updateMode: 'read-only',
+    kafkaUpdateMode: KAFKA_DYNAMIC_KEYSTORE,
+    doc: 'The password of the trust store file (PKCS12).',
+  },
+  {
+    name: 'ssl.truststore.certificates',
+    type: 'password',
+    default: null,
+    updateMode: 'read-only',
+    kafkaUpdateMode: KAFKA_DYNAMIC_KEYSTORE,
+    doc: 'Trusted certificates in PEM form, inline instead of ssl.truststore.location; needs ssl.truststore.type=PEM (KIP-651).',
+  },
+  {
+    name: 'ssl.enabled.protocols',
+    type: 'list',
+    default: ['TLSv1.2', 'TLSv1.3'],
+    validator: validList('TLSv1.2', 'TLSv1.3'),
+    updateMode: 'read-only',
+    kafkaUpdateMode: { value: 'per-broker', reason: KAFKA_DYNAMIC_SAMSA_STATIC },
+    doc: 'The TLS versions a listener accepts.',
+    samsaNote:
+      'TLSv1 and TLSv1.1, which Kafka still accepts when listed, are refused (Node.js disables them).',
+  },
+  {
+    name: 'ssl.protocol',
+    type: 'string',
+    default: 'TLSv1.3',
+    validator: validString('TLSv1.2', 'TLSv1.3', 'TLS'),
+    updateMode: 'read-only',
+    kafkaUpdateMode: { value: 'per-broker', reason: KAFKA_DYNAMIC_SAMSA_STATIC },
+    doc: "The SSLContext protocol (Java's); the versions served are those of ssl.enabled.protocols.",
+    samsaNote: 'Accepted and reported; ssl.enabled.protocols alone decides.',
+  },
+  {
+    name: 'ssl.cipher.suites',
+    type: 'list',
+    default: [],
+    updateMode: 'read-only',
+    kafkaUpdateMode: { value: 'per-broker', reason: KAFKA_DYNAMIC_SAMSA_STATIC },
+    doc: 'The cipher suites a listener accepts, by IANA name (TLS_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, ...) or OpenSSL name; empty for the defaults of Node.js.',
+  },
+  {
+    name: 'ssl.client.auth',
+    type: 'string',
+    default: 'none',
+    validator: validString('required', 'requested', 'none'),
+    updateMode: 'read-only',
+    kafkaUpdateMode: { value: 'per-broker', reason: KAFKA_DYNAMIC_SAMSA_STATIC },
+    doc: 'Whether an SSL listener asks clients for a certificate: required (a client without a trusted certificate fails the handshake), requested (asked for, not needed) or none.',
+  },
+  {
+    name: 'ssl.endpoint.identification.algorithm',
+    type: 'string',
+    default: 'https',
+    updateMode: 'read-only',
+    kafkaUpdateMode: { value: 'per-broker', reason: KAFKA_DYNAMIC_SAMSA_STATIC },
+    doc: "How a client checks the server's host name against its certificate (https) or not (empty); used by a broker's own client connections.",
+    samsaNote: 'Accepted and reported; a Samsa node opens no client connections to other brokers.',
+  },
+  {
+    name: 'ssl.principal.mapping.rules',
+    type: 'string',
+    default: 'DEFAULT',
+    updateMode: 'read-only',
+    doc: "Rules mapping a client certificate's distinguished name to a principal name: RULE:pattern/replacement/[LU], ..., DEFAULT (the whole distinguished name).",
+  },
+];
+
 /**
  * The broker configs that are not synonyms of a topic config, with Kafka's defaults unless
  * noted. (The synonyms, log.retention.hours and the like, come from TOPIC_ENTRIES.)
@@ -515,7 +675,7 @@ const BROKER_ONLY_DEFS: readonly BrokerEntry[] = [
     kafkaUpdateMode: { value: 'per-broker', reason: KAFKA_DYNAMIC_SAMSA_STATIC },
     doc: 'The listeners, NAME://host:port, comma-separated. An empty host binds every interface. The security protocol of each comes from listener.security.protocol.map.',
     samsaNote:
-      'Samsa serves the first listener, and only with PLAINTEXT: a listener whose security protocol is SSL, SASL_PLAINTEXT or SASL_SSL is refused at start.',
+      'Samsa serves every listener, with PLAINTEXT or SSL: a listener whose security protocol is SASL_PLAINTEXT or SASL_SSL is refused at start.',
   },
   {
     name: 'advertised.listeners',
@@ -549,6 +709,7 @@ const BROKER_ONLY_DEFS: readonly BrokerEntry[] = [
     samsaNote:
       'Read to resolve listener protocols only: a Samsa node is broker and controller in one process.',
   },
+  ...SSL_DEFS,
   {
     name: 'http.listeners',
     type: 'list',

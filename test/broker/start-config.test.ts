@@ -75,7 +75,7 @@ describe('startBroker and its configuration', () => {
     expect(lines.filter((l) => l.level === 40)).toEqual([]);
   });
 
-  it('refuses an SSL listener before creating anything', async () => {
+  it('refuses an SSL listener without a key store before creating anything', async () => {
     const dir = join(tempDir(), 'data');
     await expect(
       startBroker({
@@ -88,12 +88,12 @@ describe('startBroker and its configuration', () => {
 });
 
 describe('samsa start (the built CLI, as a process)', () => {
-  it('exits non-zero with one line naming an SSL listener', async () => {
+  it('exits non-zero with one line naming a SASL listener', async () => {
     const main = await buildBroker();
     const dir = tempDir();
     const child = spawn(
       process.execPath,
-      [main, 'start', '--listeners', 'SSL://127.0.0.1:0', '--log-dirs', join(dir, 'data')],
+      [main, 'start', '--listeners', 'SASL_SSL://127.0.0.1:0', '--log-dirs', join(dir, 'data')],
       { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SAMSA_LOG_LEVEL: 'info' } },
     );
     children.push(child);
@@ -105,7 +105,7 @@ describe('samsa start (the built CLI, as a process)', () => {
     expect(code).not.toBe(0);
     expect(code).not.toBeNull();
     expect(stderr).toBe(
-      'samsa: listeners: listener SSL://127.0.0.1:0 uses security protocol SSL, which Samsa does not support yet (only PLAINTEXT)\n',
+      'samsa: listeners: listener SASL_SSL://127.0.0.1:0 uses security protocol SASL_SSL, which Samsa does not support yet (only PLAINTEXT, SSL)\n',
     );
     expect(stdout).toBe('');
     expect(existsSync(join(dir, 'data'))).toBe(false);
@@ -116,16 +116,18 @@ describe('samsa start (the built CLI, as a process)', () => {
       dataDir: tempDir(),
       overrides: {
         'zookeeper.connect': 'localhost:2181',
-        'ssl.keystore.password': 'secret',
+        'sasl.jaas.config': 'secret',
+        'ssl.keystore.password': 'secret-too',
         'num.partitions': '2',
       },
     });
     await b.stop();
     const warns = b.logs.filter((l) => l.level === 40);
     expect(warns).toHaveLength(1);
-    expect(warns[0].unused).toEqual(['zookeeper.connect', 'ssl.keystore.password']);
+    expect(warns[0].unused).toEqual(['zookeeper.connect', 'sasl.jaas.config']);
     const info = b.logs.find((l) => l.msg === 'Broker config (values that differ from the defaults)');
-    expect(info?.config).toMatchObject({ 'num.partitions': '2' });
+    // A known password (not used without an SSL listener) is logged redacted.
+    expect(info?.config).toMatchObject({ 'num.partitions': '2', 'ssl.keystore.password': '[hidden]' });
     // An unknown name's value (a password here) appears nowhere in the log.
     expect(JSON.stringify(b.logs)).not.toContain('secret');
   }, 120_000);

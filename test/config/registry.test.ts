@@ -129,10 +129,10 @@ describe('BrokerConfig', () => {
     const settings = new Map([
       ['zookeeper.connect', 'localhost:2181'],
       ['log.cleaner.delete.retention.ms', '10'],
-      ['ssl.keystore.password', 'secret'],
+      ['sasl.jaas.config', 'secret'],
     ]);
     const c = new BrokerConfig(settings);
-    expect(c.unknown).toEqual(['zookeeper.connect', 'ssl.keystore.password']);
+    expect(c.unknown).toEqual(['zookeeper.connect', 'sasl.jaas.config']);
     expect(c.int('log.cleaner.delete.retention.ms')).toBe(10);
   });
 
@@ -186,11 +186,15 @@ describe('listeners and their security protocols', () => {
     ]);
   });
 
-  it('refuses SSL and SASL listeners, naming the listener, on one line', () => {
-    for (const p of ['SSL', 'SASL_PLAINTEXT', 'SASL_SSL']) {
+  it('accepts SSL listeners; refuses SASL listeners, naming the listener, on one line', () => {
+    expect(resolve(['PLAINTEXT://:9092', 'SSL://:9093']).map((l) => l.securityProtocol)).toEqual([
+      'PLAINTEXT',
+      'SSL',
+    ]);
+    for (const p of ['SASL_PLAINTEXT', 'SASL_SSL']) {
       expect(() => resolve([`${p}://127.0.0.1:9093`])).toThrow(
         new ConfigError(
-          `listeners: listener ${p}://127.0.0.1:9093 uses security protocol ${p}, which Samsa does not support yet (only PLAINTEXT)`,
+          `listeners: listener ${p}://127.0.0.1:9093 uses security protocol ${p}, which Samsa does not support yet (only PLAINTEXT, SSL)`,
         ),
       );
     }
@@ -198,9 +202,9 @@ describe('listeners and their security protocols', () => {
       /listener CLIENT:\/\/:9092 uses security protocol SASL_SSL/,
     );
     // Any listener, not only the first, and the advertised ones too.
-    expect(() => resolve(['PLAINTEXT://:9092', 'SSL://:9093'])).toThrow(/SSL:\/\/:9093/);
-    expect(() => resolve(['PLAINTEXT://:9092'], { advertisedListeners: ['SSL://h:9093'] })).toThrow(
-      /^advertised\.listeners: listener SSL:\/\/h:9093 uses security protocol SSL/,
+    expect(() => resolve(['PLAINTEXT://:9092', 'SASL_SSL://:9093'])).toThrow(/SASL_SSL:\/\/:9093/);
+    expect(() => resolve(['PLAINTEXT://:9092'], { advertisedListeners: ['SASL_SSL://h:9093'] })).toThrow(
+      /^advertised\.listeners: listener SASL_SSL:\/\/h:9093 uses security protocol SASL_SSL/,
     );
   });
 
@@ -245,9 +249,9 @@ describe('listeners and their security protocols', () => {
     expect(new BrokerConfig({}).resolveListeners()[0]).toMatchObject({ port: 9092 });
     const c = new BrokerConfig({
       listeners: 'CLIENT://127.0.0.1:0',
-      'listener.security.protocol.map': 'CLIENT:SSL',
+      'listener.security.protocol.map': 'CLIENT:SASL_SSL',
     });
-    expect(() => c.resolveListeners()).toThrow(/uses security protocol SSL/);
+    expect(() => c.resolveListeners()).toThrow(/uses security protocol SASL_SSL/);
   });
 });
 

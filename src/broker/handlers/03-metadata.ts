@@ -12,6 +12,7 @@ import { MetadataRequest } from '../../protocol/generated/messages/MetadataReque
 import { MetadataResponse } from '../../protocol/generated/messages/MetadataResponse.js';
 import { ZERO_UUID } from '../../protocol/message.js';
 import { defineHandler } from '../api-handler.js';
+import { endpointForListener } from '../listener-endpoint.js';
 import type { BrokerServices } from '../services.js';
 
 const NOT_REQUESTED = -2147483648;
@@ -85,11 +86,12 @@ export const metadataHandler = defineHandler<MetadataRequest, MetadataResponse, 
           : errorTopic(t.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       });
     }
+    // Each broker's endpoint on the listener this request came in on; one without it is left out.
     const brokers = [...metadata.image.brokers()]
       .filter((b) => !b.fenced)
-      .map((b) => {
-        const e = b.endpoints[0];
-        return { nodeId: b.brokerId, host: e?.host ?? '', port: e?.port ?? 0, rack: b.rack };
+      .flatMap((b) => {
+        const e = endpointForListener(b.endpoints, ctx.listenerName);
+        return e ? [{ nodeId: b.brokerId, host: e.host, port: e.port, rack: b.rack }] : [];
       });
     return {
       throttleTimeMs: 0,

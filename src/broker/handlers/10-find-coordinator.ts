@@ -10,6 +10,7 @@ import { ErrorCode, errorByCode } from '../../protocol/errors.js';
 import { FindCoordinatorRequest } from '../../protocol/generated/messages/FindCoordinatorRequest.js';
 import { FindCoordinatorResponse } from '../../protocol/generated/messages/FindCoordinatorResponse.js';
 import { defineHandler } from '../api-handler.js';
+import { endpointForListener } from '../listener-endpoint.js';
 import type { BrokerServices } from '../services.js';
 
 const GROUP = 0;
@@ -17,7 +18,12 @@ const TRANSACTION = 1;
 
 type Coordinator = FindCoordinatorResponse.Coordinator;
 
-async function lookup(key: string, keyType: number, services: BrokerServices): Promise<Coordinator> {
+async function lookup(
+  key: string,
+  keyType: number,
+  services: BrokerServices,
+  listenerName: string | undefined,
+): Promise<Coordinator> {
   const failed = (errorCode: number, message?: string): Coordinator => ({
     key,
     nodeId: -1,
@@ -35,7 +41,10 @@ async function lookup(key: string, keyType: number, services: BrokerServices): P
   } catch (err) {
     return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE, (err as Error).message);
   }
-  const endpoint = services.advertisedEndpoints[0];
+  const endpoint = endpointForListener(services.advertisedEndpoints, listenerName);
+  if (!endpoint) {
+    return failed(ErrorCode.COORDINATOR_NOT_AVAILABLE, `no endpoint for listener ${listenerName}`);
+  }
   return {
     key,
     nodeId: services.nodeId,
@@ -59,11 +68,11 @@ export const findCoordinatorHandler = defineHandler<
   async handle(req, ctx, services) {
     if (ctx.apiVersion >= 4) {
       const coordinators = await Promise.all(
-        req.coordinatorKeys.map((k) => lookup(k, req.keyType, services)),
+        req.coordinatorKeys.map((k) => lookup(k, req.keyType, services, ctx.listenerName)),
       );
       return { ...FindCoordinatorResponse.default(), coordinators };
     }
-    const c = await lookup(req.key, req.keyType, services);
+    const c = await lookup(req.key, req.keyType, services, ctx.listenerName);
     return {
       ...FindCoordinatorResponse.default(),
       errorCode: c.errorCode,

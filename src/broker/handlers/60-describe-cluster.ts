@@ -5,6 +5,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { DescribeClusterRequest } from '../../protocol/generated/messages/DescribeClusterRequest.js';
 import { DescribeClusterResponse } from '../../protocol/generated/messages/DescribeClusterResponse.js';
 import { defineHandler } from '../api-handler.js';
+import { endpointForListener } from '../listener-endpoint.js';
 import type { BrokerServices } from '../services.js';
 
 const BROKERS = 1;
@@ -21,7 +22,7 @@ export const describeClusterHandler = defineHandler<
   maxVersion: 1,
   request: DescribeClusterRequest,
   response: DescribeClusterResponse,
-  handle(req, _ctx, { metadata, clusterId, nodeId }) {
+  handle(req, ctx, { metadata, clusterId, nodeId }) {
     const base = {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
@@ -43,8 +44,9 @@ export const describeClusterHandler = defineHandler<
     }
     for (const b of metadata.image.brokers()) {
       if (b.fenced) continue;
-      const e = b.endpoints[0];
-      base.brokers.push({ brokerId: b.brokerId, host: e?.host ?? '', port: e?.port ?? 0, rack: b.rack });
+      const e = endpointForListener(b.endpoints, ctx.listenerName);
+      if (!e) continue;
+      base.brokers.push({ brokerId: b.brokerId, host: e.host, port: e.port, rack: b.rack });
     }
     return base;
   },

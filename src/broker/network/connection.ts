@@ -42,6 +42,20 @@ export interface ConnectionOptions {
   metrics?: ConnectionMetrics | null;
 }
 
+/** Who is on the other end of a connection, and through which listener (Kafka's session). */
+export interface ConnectionSession {
+  readonly listenerName: string;
+  readonly securityProtocol: string;
+  /** "User:<name>" from the client certificate on SSL, User:ANONYMOUS otherwise. */
+  readonly principal: string;
+}
+
+const PLAINTEXT_SESSION: ConnectionSession = {
+  listenerName: 'PLAINTEXT',
+  securityProtocol: 'PLAINTEXT',
+  principal: 'User:ANONYMOUS',
+};
+
 interface Slot {
   chunks: Buffer[] | null; // null until the handler answered
   noResponse: boolean;
@@ -79,6 +93,7 @@ export class Connection<Services> {
     private readonly log: Logger,
     private readonly onClose: (c: Connection<Services>) => void,
     private readonly closedLog?: ClosedConnectionLog,
+    readonly session: ConnectionSession = PLAINTEXT_SESSION,
   ) {
     this.splitter = new FrameSplitter(options.maxRequestBytes);
     this.address = `${socket.remoteAddress}:${socket.remotePort}`;
@@ -242,6 +257,8 @@ export class Connection<Services> {
       clientId: header.clientId,
       clientAddress: this.address,
       connectionId: this.id,
+      listenerName: this.session.listenerName,
+      principal: this.session.principal,
     };
     const timing: RequestTiming | null = this.metrics
       ? { apiKey, apiVersion: version, receivedMs, startMs: 0, localDoneMs: 0, readyMs: 0, writtenMs: 0 }
