@@ -176,6 +176,13 @@ export class Producer<K = Bytes, V = Bytes> {
   private readonly partitioner: ProducerOptions<K, V>['partitioner'];
   private readonly memoryWaiters: (() => void)[] = [];
   private readonly appendsInProgress = new Set<Promise<void>>();
+  /**
+   * Per topic, the last append still in progress (settled or not). A send() appends only after
+   * the previous send() to its topic has, so records reach the accumulator in call order (Kafka's
+   * send() blocks its caller in waitOnMetadata): a send waiting for its topic's first metadata
+   * must not be overtaken by a later send that finds the metadata cached.
+   */
+  private readonly appendTails = new Map<string, Promise<unknown>>();
   private closed = false;
   /** close() gave up waiting (timeout): records still being appended fail. */
   private abandoned = false;
@@ -297,7 +304,24 @@ export class Producer<K = Bytes, V = Bytes> {
     return result.wait();
   }
 
-  private async append(request: SendRequest<K, V>): Promise<SendResult> {
+  private append(request: SendRequest<K, V>): Promise<SendResult> {
+    const topic = request.topic;
+    const prev = this.appendTails.get(topic);
+    // Without an append in progress for the topic, start at once (no extra tick on the hot path).
+    const mine =
+      prev === undefined ? this.appendInOrder(request) : prev.then(() => this.appendInOrder(request));
+    const tail = mine.then(
+      () => {},
+      () => {},
+    );
+    this.appendTails.set(topic, tail);
+    void tail.then(() => {
+      if (this.appendTails.get(topic) === tail) this.appendTails.delete(topic);
+    });
+    return mine;
+  }
+
+  private async appendInOrder(request: SendRequest<K, V>): Promise<SendResult> {
     const { topic, messages, signal } = request;
     const [meta] = await this.cluster.waitForTopics([topic], this.maxBlockMs, signal);
     const now = Date.now();

@@ -90,11 +90,6 @@ async function produce(bootstrap: string, processName: string, spec: string, rat
     );
     pending.add(p);
     void p.finally(() => pending.delete(p));
-    // The first record to each partition is awaited before the next send: a send() still waiting
-    // for its topic's first metadata can be overtaken by a later send() to the same partition
-    // (found by this harness: docs/RELIABILITY.md, "Findings"), and that client bug is not what
-    // the runs are about. SAMSA_TORTURE_NO_WARMUP=1 leaves it exposed.
-    if (seq < tps.length && process.env.SAMSA_TORTURE_NO_WARMUP !== '1') await p;
     next += interval;
     await sleep(Math.max(0, next - Date.now()));
   }
