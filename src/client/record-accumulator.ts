@@ -131,6 +131,16 @@ export class ProducerBatch {
     });
   }
 
+  /** Bytes the batch's buffer holds. */
+  get capacity(): number {
+    return this.builder.capacity;
+  }
+
+  /** Bytes the batch's records and header take, uncompressed. */
+  get bytesUsed(): number {
+    return this.builder.sizeInBytes;
+  }
+
   get isSettled(): boolean {
     return this.settled;
   }
@@ -224,6 +234,8 @@ export class PartitionQueue {
   readonly batches: ProducerBatch[] = [];
   /** Batches of this partition on the wire. */
   inFlight = 0;
+  /** Bytes the partition's next batch starts with (see RecordAccumulator.sizeNextBatch). */
+  nextBatchCapacity = 16_384;
   // Idempotence (Kafka's TxnPartitionEntry): the producer id and epoch of this partition's
   // sequences, the next sequence to hand out, and the last one the broker acknowledged.
   producerId = -1n;
@@ -281,6 +293,7 @@ export class RecordAccumulator {
     let q = this.queues.get(k);
     if (!q) {
       q = new PartitionQueue(topic, partition);
+      q.nextBatchCapacity = Math.min(this.batchSize + BATCH_OVERHEAD, 65_536);
       this.queues.set(k, q);
     }
     return q;
@@ -308,8 +321,11 @@ export class RecordAccumulator {
   ): boolean {
     let last = q.batches[q.batches.length - 1];
     if (!last || last.closed || (last.recordCount > 0 && last.sizeInBytes + size > this.batchSize)) {
-      if (last) last.closed = true;
-      last = new ProducerBatch(q.topic, q.partition, now, Math.min(this.batchSize + BATCH_OVERHEAD, 65_536));
+      if (last) {
+        last.closed = true;
+        this.sizeNextBatch(q, last);
+      }
+      last = new ProducerBatch(q.topic, q.partition, now, q.nextBatchCapacity);
       q.batches.push(last);
     }
     try {
@@ -322,9 +338,22 @@ export class RecordAccumulator {
     this.bufferedBytes += size;
     if (last.sizeInBytes >= this.batchSize) {
       last.closed = true;
+      this.sizeNextBatch(q, last);
       return true;
     }
     return false;
+  }
+
+  /**
+   * The buffer a partition's next batch starts with: what its last batch grew to while that one
+   * used more than half of it, else half as much (down to min(batch.size, 64 KiB)). A busy
+   * partition's batches then start at their full size instead of being regrown (and copied) from
+   * a small start every time, and a partition that quietens down stops holding large buffers.
+   */
+  private sizeNextBatch(q: PartitionQueue, batch: ProducerBatch): void {
+    const smallest = Math.min(this.batchSize + BATCH_OVERHEAD, 65_536);
+    const capacity = batch.capacity;
+    q.nextBatchCapacity = batch.bytesUsed * 2 > capacity ? capacity : Math.max(smallest, capacity >>> 1);
   }
 
   /** Removes a settled batch from its queue and frees its bytes. */

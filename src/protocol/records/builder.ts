@@ -104,6 +104,11 @@ export class RecordBatchBuilder {
     return this.n;
   }
 
+  /** Bytes the buffer holds now (it grows as records need). */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   /** Bytes of the uncompressed batch so far, header included. */
   get sizeInBytes(): number {
     return this.pos;
