@@ -24,36 +24,35 @@ export class DelimitedSplitter {
   push(chunk: Buffer): Buffer[] {
     const out: Buffer[] = [];
     const d = this.delimiter;
-    let data = chunk;
+    const data = chunk;
     let start = 0;
     if (this.rest !== null) {
-      // A multi-byte delimiter may straddle the boundary: search from where it could begin.
-      const from = Math.max(0, this.rest.length - d.length + 1);
-      data = Buffer.concat([this.rest, chunk]);
+      // Join only the record that spans the boundary: the rest and the chunk up to the end of its
+      // first delimiter (copying the whole chunk would copy every byte read once more). A
+      // multi-byte delimiter may straddle the boundary, so search the joined bytes from where it
+      // could begin.
+      const rest = this.rest;
       this.rest = null;
-      let i = data.indexOf(d, from);
+      const j = d.length === 1 ? chunk.indexOf(d[0]) : chunk.indexOf(d);
+      const head = Buffer.concat([rest, j < 0 ? chunk : chunk.subarray(0, j + d.length)]);
+      const i = head.indexOf(d, Math.max(0, rest.length - d.length + 1));
       if (i < 0) {
-        this.keep(data);
+        this.keep(head);
         return out;
       }
-      out.push(data.subarray(0, i));
-      start = i + d.length;
-      i = data.indexOf(d, start);
-      while (i >= 0) {
-        out.push(data.subarray(start, i));
-        start = i + d.length;
-        i = data.indexOf(d, start);
-      }
-    } else if (d.length === 1) {
+      out.push(head.subarray(0, i));
+      start = i + d.length - rest.length;
+    }
+    if (d.length === 1) {
       const byte = d[0];
-      let i = data.indexOf(byte, 0);
+      let i = data.indexOf(byte, start);
       while (i >= 0) {
         out.push(data.subarray(start, i));
         start = i + 1;
         i = data.indexOf(byte, start);
       }
     } else {
-      let i = data.indexOf(d, 0);
+      let i = data.indexOf(d, start);
       while (i >= 0) {
         out.push(data.subarray(start, i));
         start = i + d.length;

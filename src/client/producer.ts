@@ -17,6 +17,7 @@
 
 import { type CompressionName, compressionTypeFromName } from '../protocol/compression/types.js';
 import { ErrorCode } from '../protocol/errors.js';
+import { EncodeError } from '../protocol/primitives/writer.js';
 import type { RecordInput } from '../protocol/records/types.js';
 import { Cluster, type ClusterOptions, type TopicMetadata } from './cluster.js';
 import { ClientClosedError, KafkaError, KafkaTimeoutError, TransactionAbortedError } from './errors.js';
@@ -112,6 +113,12 @@ export interface SendRequest<K = Bytes, V = Bytes> {
    * resolves: `index` is the record's position in `messages`; error is null on success.
    */
   onRecord?: (index: number, error: unknown, metadata: RecordMetadata | null) => void;
+  /**
+   * false: send() resolves with an empty array, and no RecordMetadata (object and bigint offset)
+   * is built per record; for a stream of many records whose offsets nobody reads (`samsa
+   * produce`). Ignored when onRecord is given. Failures are reported as always.
+   */
+  metadata?: boolean;
 }
 
 /** Collects the outcome of one send() call: one array and one promise for all its records. */
@@ -123,12 +130,23 @@ class SendResult implements RecordSink {
   private settle: (() => void) | null = null;
   private appending = true;
 
+  /** Set (as RecordSink asks) when the caller wants no metadata. */
+  readonly deliveredWithoutMetadata: ((count: number) => void) | undefined;
+
   constructor(
     n: number,
     private readonly onRecord: SendRequest['onRecord'],
+    metadata = true,
   ) {
-    this.results = new Array(n);
+    this.results = new Array(metadata || onRecord !== undefined ? n : 0);
     this.pending = n;
+    this.deliveredWithoutMetadata =
+      metadata || onRecord !== undefined
+        ? undefined
+        : (count: number) => {
+            this.pending -= count;
+            if (this.pending === 0 && !this.appending) this.settle?.();
+          };
   }
 
   delivered(index: number, metadata: RecordMetadata): void {
@@ -280,8 +298,9 @@ export class Producer<K = Bytes, V = Bytes> {
 
   /**
    * Sends records to one topic. Resolves with each record's partition, offset and timestamp, in
-   * the order given, once all are acknowledged; rejects with the first failure (the other records
-   * may still have been written). Records of one send() to one partition stay in order.
+   * the order given, once all are acknowledged (an empty array with `metadata: false`); rejects
+   * with the first failure (the other records may still have been written). Records of one send()
+   * to one partition stay in order.
    */
   async send(request: SendRequest<K, V>): Promise<RecordMetadata[]> {
     if (this.closed) throw new ClientClosedError('the producer is closed');
@@ -326,7 +345,7 @@ export class Producer<K = Bytes, V = Bytes> {
     const [meta] = await this.cluster.waitForTopics([topic], this.maxBlockMs, signal);
     const now = Date.now();
     const n = messages.length;
-    const result = new SendResult(n, request.onRecord);
+    const result = new SendResult(n, request.onRecord, request.metadata !== false);
     const keySerializer = this.keySerializer;
     const valueSerializer = this.valueSerializer;
     let queue: PartitionQueue | undefined;
@@ -363,7 +382,18 @@ export class Producer<K = Bytes, V = Bytes> {
       const partition = this.choosePartition(topic, meta, key, value, m.partition, size);
       if (queue === undefined || queue.partition !== partition)
         queue = this.accumulator.queue(topic, partition);
-      if (this.accumulator.append(queue, record, size, result, i, now)) this.sender.wakeup();
+      let full: boolean;
+      try {
+        full = this.accumulator.append(queue, record, size, result, i, now);
+      } catch (err) {
+        // A timestamp the batch cannot express (not an integer, or 2^52 ms from the batch's first).
+        if (!(err instanceof EncodeError)) throw err;
+        const e = new KafkaError(ErrorCode.INVALID_TIMESTAMP, err.message);
+        this.txn?.batchFailed(e, false);
+        result.failed(i, e);
+        continue;
+      }
+      if (full) this.sender.wakeup();
     }
     return result;
   }

@@ -12,6 +12,8 @@
 // Each record carries its own callback (a sink and an index): send() gathers a whole call's results
 // in one array and one promise instead of a promise per record.
 
+import type { CompressionType } from '../protocol/compression/types.js';
+import { RecordBatchBuilder } from '../protocol/records/builder.js';
 import { CRC_OFFSET, PRODUCER_ID_OFFSET } from '../protocol/records/constants.js';
 import { computeRecordBatchCrc } from '../protocol/records/header.js';
 import type { RecordInput } from '../protocol/records/types.js';
@@ -29,6 +31,11 @@ export interface RecordMetadata {
 export interface RecordSink {
   delivered(index: number, metadata: RecordMetadata): void;
   failed(index: number, err: unknown): void;
+  /**
+   * Set for a sink that reads no RecordMetadata: deliveredWithoutMetadata(count) then replaces
+   * `count` delivered() calls, and no metadata object or bigint offset is built per record.
+   */
+  deliveredWithoutMetadata?: (count: number) => void;
 }
 
 /** Size of a record in a batch, estimated from above (varint lengths at their widest). */
@@ -43,9 +50,17 @@ export function estimateRecordSize(r: RecordInput): number {
 export const BATCH_OVERHEAD = 61;
 
 export class ProducerBatch {
-  readonly records: RecordInput[] = [];
-  readonly sinks: RecordSink[] = [];
-  readonly indexes: number[] = [];
+  /** The records, written as they are appended (no record objects are kept). */
+  private readonly builder: RecordBatchBuilder;
+  /**
+   * Where each record's outcome goes, as runs: records runStart[r].. (up to the next run's start)
+   * came from consecutive positions of one send() call, from runIndex[r] on, and go to runSink[r].
+   */
+  private readonly runSink: RecordSink[] = [];
+  private readonly runIndex: number[] = [];
+  private readonly runStart: number[] = [];
+  /** Each record's timestamp, for its RecordMetadata. */
+  private readonly timestamps: number[] = [];
   sizeInBytes = BATCH_OVERHEAD;
   /** No more appends: full, drained, or being retried. */
   closed = false;
@@ -70,13 +85,60 @@ export class ProducerBatch {
     readonly topic: string,
     readonly partition: number,
     readonly createdAt: number,
-  ) {}
+    /** Bytes the batch starts with (it grows as needed): batch.size, up to 64 KiB. */
+    initialCapacity = 16_384,
+  ) {
+    this.builder = new RecordBatchBuilder(initialCapacity);
+  }
 
+  /**
+   * Writes the record into the batch. `size` is its estimated size (estimateRecordSize), what
+   * batch.size and buffer.memory count. Raises EncodeError (the batch unchanged) for a timestamp
+   * that cannot be expressed against the batch's first one.
+   */
   append(record: RecordInput, size: number, sink: RecordSink, index: number): void {
-    this.records.push(record);
-    this.sinks.push(sink);
-    this.indexes.push(index);
+    const timestamp = record.timestamp ?? -1;
+    const n = this.builder.recordCount;
+    this.builder.append(timestamp, record.key, record.value, record.headers);
+    const runs = this.runSink.length;
+    if (
+      runs === 0 ||
+      this.runSink[runs - 1] !== sink ||
+      this.runIndex[runs - 1] + (n - this.runStart[runs - 1]) !== index
+    ) {
+      this.runSink.push(sink);
+      this.runIndex.push(index);
+      this.runStart.push(n);
+    }
+    this.timestamps.push(timestamp);
     this.sizeInBytes += size;
+  }
+
+  /** The batch's bytes (v2, CRC included), with the producer state set by setProducerState. */
+  build(
+    compression: CompressionType,
+    compressionLevel: number | undefined,
+    isTransactional: boolean,
+  ): Buffer {
+    this.closed = true;
+    return this.builder.build({
+      compression,
+      compressionLevel,
+      producerId: this.producerId,
+      producerEpoch: this.producerEpoch,
+      baseSequence: this.baseSequence,
+      isTransactional,
+    });
+  }
+
+  /** Bytes the batch's buffer holds. */
+  get capacity(): number {
+    return this.builder.capacity;
+  }
+
+  /** Bytes the batch's records and header take, uncompressed. */
+  get bytesUsed(): number {
+    return this.builder.sizeInBytes;
   }
 
   get isSettled(): boolean {
@@ -84,12 +146,12 @@ export class ProducerBatch {
   }
 
   get recordCount(): number {
-    return this.records.length;
+    return this.builder.recordCount;
   }
 
   /** The last sequence of the batch (base + count - 1, wrapping at 2^31). */
   get lastSequence(): number {
-    return (this.baseSequence + this.records.length - 1) % 0x80000000;
+    return (this.baseSequence + this.recordCount - 1) % 0x80000000;
   }
 
   /** Resolves once the batch is settled (flush and close wait on it). */
@@ -121,18 +183,29 @@ export class ProducerBatch {
   complete(baseOffset: bigint, logAppendTime: bigint): void {
     if (this.settled) return;
     this.settled = true;
-    const { topic, partition, records, sinks, indexes } = this;
+    const { topic, partition, runSink, runIndex, runStart, timestamps } = this;
+    const n = this.recordCount;
     const appendTime = logAppendTime >= 0n ? Number(logAppendTime) : -1;
     // Offsets as numbers while exact (every offset below 2^53), one bigint each at the end.
     const base = baseOffset < 0n ? -1 : baseOffset <= 9007199254740991n ? Number(baseOffset) : -2;
-    for (let i = 0; i < records.length; i++) {
-      const offset = base === -1 ? -1n : base === -2 ? baseOffset + BigInt(i) : BigInt(base + i);
-      sinks[i].delivered(indexes[i], {
-        topic,
-        partition,
-        offset,
-        timestamp: appendTime >= 0 ? appendTime : (records[i].timestamp ?? -1),
-      });
+    for (let r = 0; r < runSink.length; r++) {
+      const sink = runSink[r];
+      const first = runStart[r];
+      const end = r + 1 < runSink.length ? runStart[r + 1] : n;
+      const index0 = runIndex[r] - first;
+      if (sink.deliveredWithoutMetadata !== undefined) {
+        sink.deliveredWithoutMetadata(end - first);
+        continue;
+      }
+      for (let i = first; i < end; i++) {
+        const offset = base === -1 ? -1n : base === -2 ? baseOffset + BigInt(i) : BigInt(base + i);
+        sink.delivered(index0 + i, {
+          topic,
+          partition,
+          offset,
+          timestamp: appendTime >= 0 ? appendTime : timestamps[i],
+        });
+      }
     }
     this.markDone();
   }
@@ -140,8 +213,12 @@ export class ProducerBatch {
   fail(err: unknown): void {
     if (this.settled) return;
     this.settled = true;
-    const { sinks, indexes } = this;
-    for (let i = 0; i < sinks.length; i++) sinks[i].failed(indexes[i], err);
+    const { runSink, runIndex, runStart } = this;
+    const n = this.recordCount;
+    for (let r = 0; r < runSink.length; r++) {
+      const end = r + 1 < runSink.length ? runStart[r + 1] : n;
+      for (let i = runStart[r]; i < end; i++) runSink[r].failed(runIndex[r] + i - runStart[r], err);
+    }
     this.markDone();
   }
 
@@ -157,6 +234,8 @@ export class PartitionQueue {
   readonly batches: ProducerBatch[] = [];
   /** Batches of this partition on the wire. */
   inFlight = 0;
+  /** Bytes the partition's next batch starts with (see RecordAccumulator.sizeNextBatch). */
+  nextBatchCapacity = 16_384;
   // Idempotence (Kafka's TxnPartitionEntry): the producer id and epoch of this partition's
   // sequences, the next sequence to hand out, and the last one the broker acknowledged.
   producerId = -1n;
@@ -214,6 +293,7 @@ export class RecordAccumulator {
     let q = this.queues.get(k);
     if (!q) {
       q = new PartitionQueue(topic, partition);
+      q.nextBatchCapacity = Math.min(this.batchSize + BATCH_OVERHEAD, 65_536);
       this.queues.set(k, q);
     }
     return q;
@@ -240,18 +320,40 @@ export class RecordAccumulator {
     now: number,
   ): boolean {
     let last = q.batches[q.batches.length - 1];
-    if (!last || last.closed || (last.records.length > 0 && last.sizeInBytes + size > this.batchSize)) {
-      if (last) last.closed = true;
-      last = new ProducerBatch(q.topic, q.partition, now);
+    if (!last || last.closed || (last.recordCount > 0 && last.sizeInBytes + size > this.batchSize)) {
+      if (last) {
+        last.closed = true;
+        this.sizeNextBatch(q, last);
+      }
+      last = new ProducerBatch(q.topic, q.partition, now, q.nextBatchCapacity);
       q.batches.push(last);
     }
-    last.append(record, size, sink, index);
+    try {
+      last.append(record, size, sink, index);
+    } catch (err) {
+      // A record that cannot be written (its timestamp) must not leave an empty batch behind.
+      if (last.recordCount === 0) q.batches.pop();
+      throw err;
+    }
     this.bufferedBytes += size;
     if (last.sizeInBytes >= this.batchSize) {
       last.closed = true;
+      this.sizeNextBatch(q, last);
       return true;
     }
     return false;
+  }
+
+  /**
+   * The buffer a partition's next batch starts with: what its last batch grew to while that one
+   * used more than half of it, else half as much (down to min(batch.size, 64 KiB)). A busy
+   * partition's batches then start at their full size instead of being regrown (and copied) from
+   * a small start every time, and a partition that quietens down stops holding large buffers.
+   */
+  private sizeNextBatch(q: PartitionQueue, batch: ProducerBatch): void {
+    const smallest = Math.min(this.batchSize + BATCH_OVERHEAD, 65_536);
+    const capacity = batch.capacity;
+    q.nextBatchCapacity = batch.bytesUsed * 2 > capacity ? capacity : Math.max(smallest, capacity >>> 1);
   }
 
   /** Removes a settled batch from its queue and frees its bytes. */

@@ -33,7 +33,6 @@ import type { CompressionType } from '../protocol/compression/types.js';
 import { ErrorCode } from '../protocol/errors.js';
 import type { ProduceRequest } from '../protocol/generated/messages/ProduceRequest.js';
 import type { ProduceResponse } from '../protocol/generated/messages/ProduceResponse.js';
-import { encodeRecordBatch } from '../protocol/records/encode.js';
 import { ProduceApi } from './apis.js';
 import type { Cluster } from './cluster.js';
 import { KafkaConnectionError, KafkaError, KafkaTimeoutError } from './errors.js';
@@ -286,14 +285,7 @@ export class Sender {
     if (this.idempotence.enabled && batch.baseSequence < 0) {
       batch.setProducerState(q.producerId, q.producerEpoch, q.takeSequence(batch.recordCount));
     }
-    batch.encoded = encodeRecordBatch(batch.records, {
-      compression: this.config.compression,
-      compressionLevel: this.config.compressionLevel,
-      producerId: batch.producerId,
-      producerEpoch: batch.producerEpoch,
-      baseSequence: batch.baseSequence,
-      isTransactional: this.txn !== null,
-    });
+    batch.encoded = batch.build(this.config.compression, this.config.compressionLevel, this.txn !== null);
     return batch.encoded;
   }
 
@@ -442,7 +434,7 @@ export class Sender {
       b,
       retriable && !withinDeadline
         ? new KafkaTimeoutError(
-            `delivery.timeout.ms expired for ${b.records.length} record(s) of ${b.topic}-${b.partition}`,
+            `delivery.timeout.ms expired for ${b.recordCount} record(s) of ${b.topic}-${b.partition}`,
             { cause: err },
           )
         : err,
@@ -488,7 +480,7 @@ export class Sender {
       q,
       b,
       new KafkaTimeoutError(
-        `${b.records.length} record(s) for ${b.topic}-${b.partition} expired: ${now - b.createdAt} ms passed since batch creation (delivery.timeout.ms)`,
+        `${b.recordCount} record(s) for ${b.topic}-${b.partition} expired: ${now - b.createdAt} ms passed since batch creation (delivery.timeout.ms)`,
       ),
     );
   }

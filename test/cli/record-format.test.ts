@@ -2,6 +2,7 @@
 // the renderer (sizes, nulls, headers with duplicates), the JSON form of non-UTF-8 bytes, and the
 // delimiter splitter across chunk boundaries.
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatRecord } from '../../src/cli/commands/consume.js';
 import {
@@ -139,6 +140,39 @@ describe('reading records', () => {
     expect(got).toEqual(['a', 'b\0', '|c']);
     expect(s.end()?.toString()).toBe('d');
     expect(s.end()).toBeNull();
+  });
+
+  it('cuts any input into the same records however it is chunked (only the spanning record is copied)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a.map((b) => 97 + (b % 3)))),
+        fc.constantFrom('a', 'ab', 'aab', 'bab'),
+        fc.array(fc.nat(200), { maxLength: 8 }),
+        (input, delim, cuts) => {
+          // What kcat gives: the whole input searched left to right for the delimiter.
+          const d = Buffer.from(delim);
+          const expected: string[] = [];
+          let from = 0;
+          for (let i = input.indexOf(d); i >= 0; i = input.indexOf(d, from)) {
+            expected.push(input.subarray(from, i).toString());
+            from = i + d.length;
+          }
+          if (from < input.length) expected.push(input.subarray(from).toString());
+          const s = new DelimitedSplitter(d, 1000);
+          const got: string[] = [];
+          const points = [...new Set(cuts.map((c) => c % (input.length + 1)))].sort((x, y) => x - y);
+          let prev = 0;
+          for (const p of [...points, input.length]) {
+            for (const r of s.push(input.subarray(prev, p))) got.push(r.toString());
+            prev = p;
+          }
+          const last = s.end();
+          if (last !== null) got.push(last.toString());
+          expect(got).toEqual(expected);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it('refuses a record longer than the limit instead of buffering it', () => {

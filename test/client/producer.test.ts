@@ -13,8 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Broker } from '../../src/broker/broker.js';
 import { FetchApi, InitProducerIdApi } from '../../src/client/apis.js';
 import { Cluster } from '../../src/client/cluster.js';
-import { ClientClosedError, KafkaTimeoutError } from '../../src/client/errors.js';
+import { ClientClosedError, type KafkaError, KafkaTimeoutError } from '../../src/client/errors.js';
 import { Producer } from '../../src/client/producer.js';
+import { ErrorCode } from '../../src/protocol/errors.js';
 import { decodeRecordSet } from '../../src/protocol/records/record-set.js';
 import { hasConfluentKafka, hasKcat, requireClient } from '../helpers/tools.js';
 import { ApiHidingProxy, brokerBehindProxy, captureLogger, kcat, python, testBroker } from './helpers.js';
@@ -66,6 +67,42 @@ async function produceAll(p: Producer, topic: string, recs: Expected[]) {
       timestamp: r.timestamp,
     })),
   });
+}
+
+/** Every record batch of partition 0 of a topic, read with one Fetch from offset 0. */
+async function readPartition(bootstrap: string, topic: string) {
+  const c = new Cluster({ brokers: bootstrap });
+  try {
+    await c.waitForTopics([topic], 5000);
+    const resp = await c.send(c.leaderFor(topic, 0), FetchApi, (v) => ({
+      ...FetchApi.request.default(),
+      maxWaitMs: 0,
+      topics: [
+        {
+          topic: v >= 13 ? '' : topic,
+          topicId:
+            v >= 13
+              ? (c.topic(topic)?.topicId as string)
+              : (FetchApi.request.default().topics[0]?.topicId ?? 'AAAAAAAAAAAAAAAAAAAAAA'),
+          partitions: [
+            {
+              partition: 0,
+              currentLeaderEpoch: -1,
+              fetchOffset: 0n,
+              lastFetchedEpoch: -1,
+              logStartOffset: -1n,
+              partitionMaxBytes: 8 << 20,
+              replicaDirectoryId: 'AAAAAAAAAAAAAAAAAAAAAA',
+            },
+          ],
+        },
+      ],
+    }));
+    const records = resp.responses[0].partitions[0].records as Buffer;
+    return decodeRecordSet(records, { maxUncompressedBytes: 8 << 20 }).batches;
+  } finally {
+    await c.close();
+  }
 }
 
 const hex = (b: Buffer | null) => (b === null ? null : b.toString('hex'));
@@ -221,6 +258,67 @@ describe('producer', () => {
     }
     await c.close();
     expect(endOffset).toBe(10n);
+  });
+
+  it('metadata: false resolves with no per-record metadata once every record is written', async () => {
+    const topic = 'p-no-metadata';
+    const p = new Producer({ brokers: broker.bootstrap, lingerMs: 0, batchSize: 2048 });
+    // Several batches and several send() calls in flight at once.
+    const sends = Array.from({ length: 5 }, (_, s) =>
+      p.send({
+        topic,
+        messages: Array.from({ length: 200 }, (_, i) => ({ value: `v${s * 200 + i}`, partition: 0 })),
+        metadata: false,
+      }),
+    );
+    for (const r of await Promise.all(sends)) expect(r).toEqual([]);
+    // With onRecord the metadata is built for it.
+    const seen: bigint[] = [];
+    const withCallback = await p.send({
+      topic,
+      messages: [{ value: 'last', partition: 0 }],
+      metadata: false,
+      onRecord: (_i, err, m) => {
+        expect(err).toBeNull();
+        seen.push(m?.offset ?? -2n);
+      },
+    });
+    await p.close();
+    expect(seen).toEqual([1000n]);
+    expect(withCallback.map((m) => m.offset)).toEqual([1000n]);
+    const records = (await readPartition(broker.bootstrap, topic)).flatMap((b) => b.records);
+    expect(records.map((r) => r.value?.toString())).toEqual([
+      ...Array.from({ length: 1000 }, (_, i) => `v${i}`),
+      'last',
+    ]);
+  });
+
+  it('a record whose timestamp a batch cannot hold fails alone with INVALID_TIMESTAMP', async () => {
+    const topic = 'p-bad-timestamp';
+    const p = new Producer({ brokers: broker.bootstrap, lingerMs: 0 });
+    const outcomes: (string | bigint)[] = [];
+    await expect(
+      p.send({
+        topic,
+        messages: [
+          { value: 'a', partition: 0, timestamp: 1_700_000_000_000 },
+          { value: 'b', partition: 0, timestamp: 1.5 },
+          { value: 'c', partition: 0, timestamp: 1_700_000_000_001 },
+        ],
+        onRecord: (_i, err, m) =>
+          outcomes.push(err === null ? (m?.offset ?? -2n) : (err as KafkaError).code.toString()),
+      }),
+    ).rejects.toMatchObject({ code: ErrorCode.INVALID_TIMESTAMP });
+    // The first bad record in a fresh batch leaves no empty batch behind.
+    await expect(
+      p.send({ topic, messages: [{ value: 'x', partition: 0, timestamp: Number.NaN }] }),
+    ).rejects.toMatchObject({
+      code: ErrorCode.INVALID_TIMESTAMP,
+    });
+    const [d] = await p.send({ topic, messages: [{ value: 'd', partition: 0 }] });
+    await p.close();
+    expect(outcomes.sort()).toEqual([0n, 1n, String(ErrorCode.INVALID_TIMESTAMP)].sort());
+    expect(d.offset).toBe(2n);
   });
 
   it('keyless records stick to one partition per batch (KIP-480) and spread across batches', async () => {

@@ -1,6 +1,7 @@
 // Kafka's record formats: v2 record batches (encode, decode, patch in place, control batches),
 // framing of `records` fields, and read-only magic 0/1 message sets. Sans-IO.
 
+export { type BuildBatchOptions, RecordBatchBuilder } from './builder.js';
 export {
   ATTRIBUTES_OFFSET,
   CRC_OFFSET,
