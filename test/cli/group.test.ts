@@ -3,12 +3,11 @@
 // (OffsetDelete and Kafka's errors), run in-process through main(argv, io); offsets reset by samsa
 // are then read by confluent-kafka-python's consumer of that group.
 
-import { Readable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Broker, startBroker } from '../../src/broker/broker.js';
-import { main } from '../../src/cli/commands.js';
 import { Admin, Consumer, Producer } from '../../src/client/index.js';
+import { runCli } from '../helpers/samsa-cli.js';
 import { hasConfluentKafka, PYTHON, requireClient, run } from '../helpers/tools.js';
 
 let broker: Broker;
@@ -22,15 +21,8 @@ interface Result {
 }
 
 async function samsa(args: string[]): Promise<Result> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['-b', brokers, '--request-timeout', '10000', ...args], {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    stdin: Readable.from([]),
-    env: {},
-  });
-  return { code, stdout, stderr };
+  const r = await runCli(brokers, args);
+  return { ...r, stdout: r.stdout.toString() };
 }
 
 async function ok(args: string[]): Promise<Result> {
