@@ -74,6 +74,45 @@ export interface OffsetToCommit {
   metadata: string | null;
 }
 
+/**
+ * The OffsetCommit request for `offsets` at version `v`, for a classic member (generation id) and
+ * a KIP-848 member (member epoch) alike; outside the group: generation -1 and no member id.
+ */
+export function offsetCommitRequest(
+  group: {
+    groupId: string;
+    generationIdOrMemberEpoch: number;
+    memberId: string;
+    groupInstanceId: string | null;
+  },
+  offsets: OffsetToCommit[],
+  v: number,
+): OffsetCommitRequest {
+  const byTopic = new Map<string, OffsetCommitRequest.OffsetCommitRequestPartition[]>();
+  for (const o of offsets) {
+    let l = byTopic.get(o.tp.topic);
+    if (!l) {
+      l = [];
+      byTopic.set(o.tp.topic, l);
+    }
+    l.push({
+      partitionIndex: o.tp.partition,
+      committedOffset: o.offset,
+      committedLeaderEpoch: v >= 6 ? o.leaderEpoch : -1,
+      commitTimestamp: -1n,
+      committedMetadata: o.metadata ?? '',
+    });
+  }
+  return {
+    groupId: group.groupId,
+    generationIdOrMemberEpoch: group.generationIdOrMemberEpoch,
+    memberId: group.memberId,
+    groupInstanceId: v >= 7 ? group.groupInstanceId : null,
+    retentionTimeMs: -1n,
+    topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
+  };
+}
+
 export interface CommittedOffset {
   offset: bigint;
   leaderEpoch: number;
@@ -454,39 +493,15 @@ export class ConsumerCoordinator {
 
   private async commitOnce(offsets: OffsetToCommit[], signal?: AbortSignal): Promise<void> {
     const inGroup = this.state === 'STABLE' && this.generationId !== NO_GENERATION;
-    const byTopic = new Map<string, OffsetCommitRequest.OffsetCommitRequestPartition[]>();
-    for (const o of offsets) {
-      let l = byTopic.get(o.tp.topic);
-      if (!l) {
-        l = [];
-        byTopic.set(o.tp.topic, l);
-      }
-      l.push({
-        partitionIndex: o.tp.partition,
-        committedOffset: o.offset,
-        committedLeaderEpoch: o.leaderEpoch,
-        commitTimestamp: -1n,
-        committedMetadata: o.metadata ?? '',
-      });
-    }
+    const group = {
+      groupId: this.groupId,
+      generationIdOrMemberEpoch: inGroup ? this.generationId : -1,
+      memberId: inGroup ? this.memberId : '',
+      groupInstanceId: this.config.groupInstanceId,
+    };
     const resp = await this.sendToCoordinator(
       (node) =>
-        this.cluster.send(
-          node,
-          OffsetCommitApi,
-          (v) => ({
-            groupId: this.groupId,
-            generationIdOrMemberEpoch: inGroup ? this.generationId : -1,
-            memberId: inGroup ? this.memberId : '',
-            groupInstanceId: v >= 7 ? this.config.groupInstanceId : null,
-            retentionTimeMs: -1n,
-            topics: [...byTopic].map(([name, partitions]) => ({
-              name,
-              partitions: partitions.map((p) => (v >= 6 ? p : { ...p, committedLeaderEpoch: -1 })),
-            })),
-          }),
-          { signal },
-        ),
+        this.cluster.send(node, OffsetCommitApi, (v) => offsetCommitRequest(group, offsets, v), { signal }),
       signal,
     );
     let first: number | null = null;

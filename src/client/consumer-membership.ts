@@ -18,7 +18,6 @@ import { randomBytes } from 'node:crypto';
 import { ErrorCode } from '../protocol/errors.js';
 import type { ConsumerGroupHeartbeatRequest } from '../protocol/generated/messages/ConsumerGroupHeartbeatRequest.js';
 import type { ConsumerGroupHeartbeatResponse } from '../protocol/generated/messages/ConsumerGroupHeartbeatResponse.js';
-import type { OffsetCommitRequest } from '../protocol/generated/messages/OffsetCommitRequest.js';
 import { ConsumerGroupHeartbeatApi, OffsetCommitApi } from './apis.js';
 import { type Cluster, CoordinatorType, sleep } from './cluster.js';
 import {
@@ -26,6 +25,7 @@ import {
   type CoordinatorHost,
   fetchCommitted,
   type OffsetToCommit,
+  offsetCommitRequest,
 } from './consumer-coordinator.js';
 import { type TopicPartition, tpKey } from './consumer-protocol.js';
 import { CommitFailedError, KafkaConnectionError, KafkaError } from './errors.js';
@@ -338,36 +338,17 @@ export class ConsumerMembershipManager {
 
   private async commitOnce(offsets: OffsetToCommit[], signal?: AbortSignal): Promise<void> {
     const inGroup = this.memberEpoch > 0;
-    const byTopic = new Map<string, OffsetCommitRequest.OffsetCommitRequestPartition[]>();
-    for (const o of offsets) {
-      let l = byTopic.get(o.tp.topic);
-      if (!l) {
-        l = [];
-        byTopic.set(o.tp.topic, l);
-      }
-      l.push({
-        partitionIndex: o.tp.partition,
-        committedOffset: o.offset,
-        committedLeaderEpoch: o.leaderEpoch,
-        commitTimestamp: -1n,
-        committedMetadata: o.metadata ?? '',
-      });
-    }
+    const group = {
+      groupId: this.groupId,
+      generationIdOrMemberEpoch: inGroup ? this.memberEpoch : -1,
+      memberId: inGroup ? this.memberId : '',
+      groupInstanceId: this.config.groupInstanceId,
+    };
     const node = await this.ensureCoordinator(signal);
     const resp = await this.cluster.send(
       node,
       OffsetCommitApi,
-      (v) => ({
-        groupId: this.groupId,
-        generationIdOrMemberEpoch: inGroup ? this.memberEpoch : -1,
-        memberId: inGroup ? this.memberId : '',
-        groupInstanceId: v >= 7 ? this.config.groupInstanceId : null,
-        retentionTimeMs: -1n,
-        topics: [...byTopic].map(([name, partitions]) => ({
-          name,
-          partitions: partitions.map((p) => (v >= 6 ? p : { ...p, committedLeaderEpoch: -1 })),
-        })),
-      }),
+      (v) => offsetCommitRequest(group, offsets, v),
       { signal },
     );
     let first: number | null = null;
